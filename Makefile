@@ -1,0 +1,97 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a detail.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+WORKERS ?= 1
+# Debian packages the real-stack, browser and load tests drive (never mocked).
+SYSTEM_PACKAGES := postgresql redis-server nginx wrk chromium
+PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
+
+export DJANGO_SETTINGS_MODULE ?= taskapi.settings.base
+
+.PHONY: help install run migrate test test-unit contract lint fuzz system-packages lock clean
+
+help:
+	@echo "make run     install, migrate and serve the API on SQLite at http://$(HOST):$(PORT)/"
+	@echo "make test    install (system packages too, as root), then every test"
+	@echo "make lint    ruff, contract lint"
+	@echo "make fuzz    long Schemathesis run against a live server (random seed)"
+
+# --- install ----------------------------------------------------------------------------------
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# A local secret for `make run` only: production sets DJANGO_SECRET_KEY and refuses to start
+# without a strong one.
+.secret_key:
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))' > $@
+
+LOCAL_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}"
+
+migrate: install .secret_key
+	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(LOCAL_ENV) $(BIN)/uvicorn taskapi.asgi:application --host $(HOST) --port $(PORT) \
+	  --workers $(WORKERS) --no-access-log --proxy-headers --forwarded-allow-ips 127.0.0.1
+
+# --- system packages --------------------------------------------------------------------------
+# Installs what the tests drive, when it is missing. As root it runs apt-get; otherwise it stops
+# and prints the exact command.
+system-packages:
+	@missing=""; \
+	for pkg in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q 'install ok installed' \
+	    || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
+	      >/dev/null || exit 1; \
+	  else \
+	    echo "missing system packages:$$missing"; \
+	    echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# --- tests ------------------------------------------------------------------------------------
+# Every test: unit and HTTP tests, contract checks against the live server, lint.
+test: install system-packages lint
+	$(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest tests -m "not server and not browser"
+
+contract: install
+	$(BIN)/pytest contract
+
+lint: install
+	$(BIN)/ruff check src tests contract
+	$(BIN)/ruff format --check src tests contract
+	$(BIN)/python -m openapi_spec_validator openapi.yaml
+
+fuzz: install
+	FUZZ_LONG=1 $(BIN)/pytest contract -k schemathesis -s
+
+# Re-pin every dependency: a fresh venv from pyproject's ranges, then freeze.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet '.[dev]'
+	( echo "# Exact versions for reproducible installs (make lock regenerates this file)."; \
+	  .lock-venv/bin/pip freeze --exclude-editable | grep -v '^cloud-task-api' ) > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info src/*.egg-info

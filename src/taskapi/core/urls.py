@@ -1,0 +1,17 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularSwaggerView
+
+from taskapi.core import views
+
+urlpatterns = [
+    path("health/", views.HealthView.as_view(), name="healthLive"),
+    path("health/ready/", views.ReadinessView.as_view(), name="healthReady"),
+    path("openapi.yaml", views.openapi_yaml, name="contract"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(
+            url="/openapi.yaml", authentication_classes=[], permission_classes=[]
+        ),
+        name="docs",
+    ),
+]

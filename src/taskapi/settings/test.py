@@ -1,0 +1,12 @@
+"""Test settings: only what makes tests fast and isolated; everything else is base.py."""
+
+import os
+
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH"
+)
+
+from taskapi.settings.base import *  # noqa: F403
+
+# Fast hashing: the suite creates hundreds of users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

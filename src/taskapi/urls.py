@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("taskapi.core.urls")),
+    path("auth/", include("taskapi.accounts.urls")),
+    path("tasks/", include("taskapi.tasks.urls")),
+]
+
+handler400 = "taskapi.core.views.bad_request"
+handler403 = "taskapi.core.views.permission_denied"
+handler404 = "taskapi.core.views.not_found"
+handler500 = "taskapi.core.views.server_error"

@@ -1,0 +1,8 @@
+import pytest
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def client() -> APIClient:
+    """An anonymous API client."""
+    return APIClient()
