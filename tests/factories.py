@@ -1,0 +1,19 @@
+import factory
+
+from taskapi.accounts.models import User
+
+PASSWORD = "correct-horse-battery-staple"  # what every factory user's password is
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj: User, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
+        if create:
+            obj.save()
