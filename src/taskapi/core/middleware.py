@@ -1,12 +1,9 @@
 """Cross-cutting HTTP conventions, applied once for every route."""
 
 import logging
-import re
 import time
-import uuid
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from taskapi.core import context
@@ -16,13 +13,12 @@ from taskapi.core.errors import (
     problem_for_exception,
     problem_response,
 )
+from taskapi.core.request_id import request_id_from
 
 access_logger = logging.getLogger("taskapi.access")
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[HttpRequest], HttpResponse]
-
-_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 class RequestIdMiddleware:
@@ -32,8 +28,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = request_id_from(request.headers.get("X-Request-ID"))
         request.request_id = request_id
         token = context.request_id.set(request_id)
         try:
@@ -68,28 +63,6 @@ class AccessLogMiddleware:
             },
         )
         return response
-
-
-class BodySizeLimitMiddleware:
-    """413 before anything reads a body larger than MAX_REQUEST_BODY_BYTES."""
-
-    def __init__(self, get_response: Handler) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        declared = request.META.get("CONTENT_LENGTH") or "0"
-        try:
-            length = int(declared)
-        except ValueError:
-            return problem_response(problem(status=400, detail="Content-Length is not a number."))
-        if length > settings.MAX_REQUEST_BODY_BYTES:
-            return problem_response(
-                problem(
-                    status=413,
-                    detail=f"The request body exceeds {settings.MAX_REQUEST_BODY_BYTES} bytes.",
-                )
-            )
-        return self.get_response(request)
 
 
 _DETAILS = {

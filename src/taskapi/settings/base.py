@@ -53,7 +53,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "taskapi.core.middleware.RequestIdMiddleware",
     "taskapi.core.middleware.AccessLogMiddleware",
-    "taskapi.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -62,7 +61,6 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "taskapi.urls"
 ASGI_APPLICATION = "taskapi.asgi.application"
-WSGI_APPLICATION = "taskapi.wsgi.application"
 
 TEMPLATES = [
     {
@@ -181,9 +179,10 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-# Serve the docs' assets straight from the installed packages: `make run` needs no collectstatic.
-WHITENOISE_USE_FINDERS = True
+# Set where `collectstatic` ran (the container image); unset locally, where the docs' assets are
+# served straight from the installed packages, so `make run` needs no collectstatic.
+STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
+WHITENOISE_USE_FINDERS = STATIC_ROOT is None
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- DRF ------------------------------------------------------------------------------------

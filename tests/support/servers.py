@@ -1,0 +1,162 @@
+"""Real server processes for tests: Uvicorn serving the app, on a free loopback port.
+
+Each helper starts exactly one process and stops exactly that process (by PID, never by name).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+class HttpClient(requests.Session):
+    """A session bound to one server: paths are relative to it, and every call has a timeout."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        super().__init__()
+        self.base_url = base_url
+        self.timeout = timeout
+
+    def request(self, method: str, url: str, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(
+            method, f"{self.base_url}{url}" if url.startswith("/") else url, **kwargs
+        )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def app_environment(**overrides: str) -> dict[str, str]:
+    """The environment of a production-like app process: base settings, a strong random key."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="taskapi.settings.base",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        PYTHONPATH=os.pathsep.join([str(REPO / "src"), str(REPO)]),
+        LOG_LEVEL="INFO",
+    )
+    env.update(overrides)
+    return env
+
+
+@dataclass
+class ServerProcess:
+    """One running process, its log file, and how to reach it."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+    port: int
+    _log_file: object = field(repr=False, default=None)
+
+    @property
+    def http(self) -> HttpClient:
+        """A fresh HTTP session to this server (no cookies or auth shared between callers)."""
+        return HttpClient(self.base_url)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM, then SIGKILL if it has not exited in time. Returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        if self._log_file is not None:
+            self._log_file.close()
+        return self.process.returncode
+
+
+def wait_until_healthy(server: ServerProcess, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log()}")
+        try:
+            if requests.get(f"{server.base_url}/health/", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"server did not become healthy in {timeout} s:\n{server.log()}")
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [str(BIN / "python"), str(REPO / "manage.py"), "migrate", "--noinput", "-v", "0"],
+        env=env,
+        cwd=REPO,
+        check=True,
+    )
+
+
+def start_uvicorn(
+    env: dict[str, str],
+    *,
+    workdir: Path,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    workers: int = 1,
+    extra_args: tuple[str, ...] = (),
+) -> ServerProcess:
+    """Start Uvicorn the way `make run` does and wait until /health/ answers."""
+    port = port or free_port()
+    log_path = workdir / f"uvicorn-{port}.log"
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(
+        [
+            str(BIN / "uvicorn"),
+            "taskapi.asgi:application",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "10",
+            *extra_args,
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    server = ServerProcess(process, f"http://{host}:{port}", log_path, port, log_file)
+    wait_until_healthy(server)
+    return server
+
+
+def start_sqlite_app(workdir: Path | None = None, **env_overrides: str) -> ServerProcess:
+    """A fresh SQLite database, migrated, served by a real Uvicorn process."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="taskapi-app-"))
+    env = app_environment(DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}", **env_overrides)
+    migrate(env)
+    return start_uvicorn(env, workdir=workdir)
