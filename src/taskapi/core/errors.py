@@ -9,7 +9,6 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +202,11 @@ def _problem_for(exc: Exception) -> tuple[dict[str, Any], dict[str, str]] | None
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER: DRF's default first (rollback, WWW-Authenticate), then reshape."""
+    # Imported here: rest_framework.views imports the authentication classes at import time, and
+    # those import this module, so a top-level import would be circular.
+    from rest_framework.views import exception_handler as drf_exception_handler
+    from rest_framework.views import set_rollback
+
     response = drf_exception_handler(exc, context)
     found = _problem_for(exc)
     if found is None:
@@ -212,8 +216,6 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     body, headers = found
     if response is None:
         # Not a DRF exception: DRF did not roll back for us.
-        from rest_framework.views import set_rollback
-
         set_rollback()
         response = Response(status=body["status"])
     response.data = body

@@ -56,6 +56,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The API authenticates by header, not cookie, so CSRF cannot apply to it; these two cost
+    # nothing and keep any future cookie-backed page safe by default.
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "taskapi.core.middleware.ProblemResponseMiddleware",
 ]
 
