@@ -1,4 +1,5 @@
 from django.urls import path
+from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularSwaggerView
 
 from taskapi.core import views
@@ -14,4 +15,7 @@ urlpatterns = [
         ),
         name="docs",
     ),
+    # Prometheus' conventional path (no slash). Scraped per instance on loopback; the public
+    # nginx server answers 404 for it (deploy/nginx).
+    path("metrics", ExportToDjangoView, name="metrics"),
 ]
