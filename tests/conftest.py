@@ -15,11 +15,22 @@ def user(db):
     return UserFactory()
 
 
+def token_pair_for(user):
+    """The tokens of a fresh login of `user`, minted by the real token service."""
+    from taskapi.accounts.services import token_pair_issue
+    from taskapi.accounts.token_versions import token_version_publish
+
+    # The cache outlives each test's rolled-back database, in which SQLite reuses user ids:
+    # make sure a previous test's deleted user with this id does not shadow this one.
+    token_version_publish(user_id=user.pk, version=user.token_version)
+    return token_pair_issue(user=user)
+
+
 @pytest.fixture
 def api_client(user) -> APIClient:
-    """An API client logged in as `user`."""
+    """An API client logged in as `user`, with a real Bearer access token."""
     api = APIClient()
-    api.force_authenticate(user=user)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_for(user).access}")
     return api
 
 

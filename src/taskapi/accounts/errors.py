@@ -1,0 +1,61 @@
+from typing import Any
+
+from taskapi.core.errors import DomainError
+
+BEARER_CHALLENGE = 'Bearer realm="api"'
+
+
+class InvalidCredentials(DomainError):
+    # One body for "no such email" and "wrong password": the response must not tell them apart.
+    status = 401
+    type = "/problems/invalid-credentials"
+    title = "Invalid credentials."
+    detail = "The email or password is wrong."
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": BEARER_CHALLENGE}
+
+
+class InvalidRefreshToken(DomainError):
+    status = 401
+    type = "/problems/invalid-token"
+    title = "Invalid token."
+    detail = "The refresh token is invalid, expired or revoked. Log in again."
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": f'{BEARER_CHALLENGE}, error="invalid_token"'}
+
+
+class FieldsInvalid(DomainError):
+    """Field errors a service finds (the database knows the email is taken; the serializer
+    cannot): the same shape as a serializer's validation problem."""
+
+    status = 400
+    type = "/problems/validation-error"
+    title = "Request is invalid."
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        count = len(errors)
+        super().__init__(
+            f"{count} field{'s' if count != 1 else ''} failed validation.", errors=errors
+        )
+
+
+def field_error(field: str, code: str, message: str) -> dict[str, Any]:
+    return {"field": field, "code": code, "message": message}
+
+
+class AccountGone(DomainError):
+    # The access token was valid a moment ago, but its account has just been deleted.
+    status = 401
+    type = "/problems/not-authenticated"
+    title = "Authentication required."
+    detail = "The account of this token no longer exists."
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": f'{BEARER_CHALLENGE}, error="invalid_token"'}
+
+
+class CurrentPasswordWrong(FieldsInvalid):
+    def __init__(self, field: str = "current_password") -> None:
+        super().__init__([field_error(field, "invalid", "The password is wrong.")])

@@ -1,0 +1,105 @@
+"""Fixed-window rate limits for register and login, counted in Django's cache.
+
+With REDIS_URL set the counters are shared by every process; cache.add + cache.incr are atomic
+there, so concurrent requests cannot both take the last slot.
+"""
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+from taskapi.core.client_address import client_address
+
+logger = logging.getLogger(__name__)
+
+PERIODS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'10/minute' → (10, 60)."""
+    count, _, period = rate.partition("/")
+    return int(count), PERIODS[period.strip().lower()]
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    limit: int
+    remaining: int
+    reset: int  # seconds until the window ends
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+        }
+
+
+_STATE = "_rate_limit_state"
+
+
+class ClientAddressRateThrottle(BaseThrottle):
+    """Per client address and per view (`throttle_scope`), settings.AUTH_RATE_LIMIT."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        limit, period = parse_rate(settings.AUTH_RATE_LIMIT)
+        now = time.time()
+        window = int(now // period)
+        scope = getattr(view, "throttle_scope", view.__class__.__name__)
+        key = f"ratelimit:{scope}:{client_address(request)}:{window}"
+        try:
+            cache.add(key, 0, period + 1)
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, period + 1)
+                count = 1
+        except Exception:
+            # Fail open: an unreachable cache should not lock everyone out of logging in.
+            logger.warning("rate limit cache unavailable", exc_info=True)
+            return True
+        self.state = RateLimitState(
+            limit=limit,
+            remaining=max(0, limit - count),
+            reset=max(1, math.ceil((window + 1) * period - now)),
+        )
+        setattr(request._request, _STATE, self.state)
+        return count <= limit
+
+    def wait(self) -> float:
+        return float(self.state.reset)
+
+
+class RateLimitHeadersMixin:
+    """Adds RateLimit-* headers to every response of the view, errors included."""
+
+    throttle_classes = [ClientAddressRateThrottle]
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        state: RateLimitState | None = getattr(getattr(request, "_request", request), _STATE, None)
+        if state is not None:
+            for name, value in state.headers().items():
+                response[name] = value
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]

@@ -1,0 +1,94 @@
+from typing import Any
+
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.views import APIView
+
+from taskapi.accounts import services
+from taskapi.accounts.selectors import user_get
+from taskapi.accounts.serializers import (
+    ChangePasswordIn,
+    DeleteAccountIn,
+    LoginIn,
+    RefreshIn,
+    RegisterIn,
+    TokenPairOut,
+    UserOut,
+)
+from taskapi.accounts.throttling import RateLimitHeadersMixin
+from taskapi.accounts.tokens import TokenPair
+
+# Tokens are credentials: no cache, shared or private, may keep a copy (RFC 6749 section 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _valid(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _token_response(pair: TokenPair) -> Response:
+    return Response(TokenPairOut(pair).data, headers=NO_STORE)
+
+
+class RegisterView(RateLimitHeadersMixin, APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_scope = "register"
+
+    def post(self, request: Request) -> Response:
+        data = _valid(RegisterIn, request.data)
+        user = services.user_register(email=data["email"], password=data["password"])
+        return Response(UserOut(user).data, status=201, headers={"Location": "/auth/me/"})
+
+
+class LoginView(RateLimitHeadersMixin, APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_scope = "login"
+
+    def post(self, request: Request) -> Response:
+        data = _valid(LoginIn, request.data)
+        return _token_response(
+            services.token_obtain(email=data["email"], password=data["password"])
+        )
+
+
+class RefreshView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        data = _valid(RefreshIn, request.data)
+        return _token_response(services.token_refresh(refresh=data["refresh"]))
+
+
+class LogoutView(APIView):
+    def post(self, request: Request) -> Response:
+        data = _valid(RefreshIn, request.data)
+        services.token_revoke(user_id=request.user.id, refresh=data["refresh"])
+        return Response(status=204)
+
+
+class MeView(APIView):
+    def get(self, request: Request) -> Response:
+        return Response(UserOut(user_get(user_id=request.user.id)).data)
+
+    def delete(self, request: Request) -> Response:
+        data = _valid(DeleteAccountIn, request.data)
+        services.user_delete(user=user_get(user_id=request.user.id), password=data["password"])
+        return Response(status=204)
+
+
+class ChangePasswordView(APIView):
+    def post(self, request: Request) -> Response:
+        data = _valid(ChangePasswordIn, request.data)
+        services.user_change_password(
+            user=user_get(user_id=request.user.id),
+            current_password=data["current_password"],
+            new_password=data["new_password"],
+        )
+        return Response(status=204)
