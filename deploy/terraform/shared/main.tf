@@ -131,3 +131,69 @@ resource "aws_iam_role_policy" "ci_push" {
   role   = aws_iam_role.ci_push.id
   policy = data.aws_iam_policy_document.ci_push.json
 }
+
+# --- terraform plan from CI ---------------------------------------------------------------------
+# Plans read the state, and the state holds generated secrets: only jobs in the GitHub
+# environment `terraform-plan` (main branch, ci.yml) may assume this role, never a pull request.
+data "aws_iam_policy_document" "ci_plan_trust" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [aws_iam_openid_connect_provider.github.arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["repo:${var.github_repository}:environment:terraform-plan"]
+    }
+  }
+}
+
+resource "aws_iam_role" "ci_plan" {
+  name                 = "cloud-task-api-ci-plan"
+  description          = "GitHub Actions (environment terraform-plan): read-only terraform plan"
+  assume_role_policy   = data.aws_iam_policy_document.ci_plan_trust.json
+  max_session_duration = 3600
+}
+
+resource "aws_iam_role_policy_attachment" "ci_plan_read_only" {
+  role       = aws_iam_role.ci_plan.name
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}
+
+data "aws_iam_policy_document" "ci_plan_state" {
+  statement {
+    sid       = "ReadState"
+    actions   = ["s3:GetObject", "s3:ListBucket"]
+    resources = ["arn:aws:s3:::${var.state_bucket_name}", "arn:aws:s3:::${var.state_bucket_name}/cloud-task-api/*"]
+  }
+  # -lock=true writes and deletes the lock object beside the state.
+  statement {
+    sid       = "TakeTheStateLock"
+    actions   = ["s3:PutObject", "s3:DeleteObject"]
+    resources = ["arn:aws:s3:::${var.state_bucket_name}/cloud-task-api/*.tflock"]
+  }
+  statement {
+    sid       = "DecryptState"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.state_kms_key_arn]
+  }
+  # Refreshing aws_secretsmanager_secret_version reads the value (already in the state).
+  statement {
+    sid       = "RefreshAppSecrets"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:aws:secretsmanager:${var.region}:${data.aws_caller_identity.current.account_id}:secret:cloud-task-api/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "ci_plan_state" {
+  name   = "terraform-state"
+  role   = aws_iam_role.ci_plan.id
+  policy = data.aws_iam_policy_document.ci_plan_state.json
+}

@@ -17,3 +17,8 @@ output "ci_push_role_arn" {
   description = "Role for the build job (GitHub repository variable AWS_PUSH_ROLE_ARN)."
   value       = aws_iam_role.ci_push.arn
 }
+
+output "ci_plan_role_arn" {
+  description = "Role for ci.yml's terraform plan job (variable AWS_PLAN_ROLE_ARN of the GitHub environment terraform-plan)."
+  value       = aws_iam_role.ci_plan.arn
+}

@@ -31,3 +31,13 @@ variable "tagged_images_to_keep" {
   description = "How many tagged images to keep: enough to roll back several releases."
   default     = 50
 }
+
+variable "state_bucket_name" {
+  type        = string
+  description = "Terraform state bucket (output state_bucket of the bootstrap stack); the plan role reads it."
+}
+
+variable "state_kms_key_arn" {
+  type        = string
+  description = "KMS key of the state bucket (output state_kms_key_arn of the bootstrap stack)."
+}
