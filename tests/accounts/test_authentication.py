@@ -167,3 +167,9 @@ def test_a_cache_outage_falls_back_to_the_database(tokens, monkeypatch):
     principal, _token = authenticate(tokens.access)
 
     assert principal.is_authenticated
+
+
+def test_a_user_id_beyond_64_bits_is_refused_not_a_500(http, tokens):
+    forged = sign({**claims_of(tokens.access), "user_id": str(2**64)})
+
+    assert_invalid_token(get_me(http, forged))

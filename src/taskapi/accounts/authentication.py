@@ -27,6 +27,7 @@ _REFUSAL = "_bearer_refusal"
 INVALID = "The access token is invalid."
 EXPIRED = "The access token has expired."
 REVOKED = "The access token has been revoked."
+MAX_ID = 2**63 - 1
 
 
 def _http_request(request: Request | HttpRequest) -> HttpRequest:
@@ -67,6 +68,8 @@ class AccessTokenAuthentication(BaseAuthentication):
         except (TokenError, KeyError, TypeError, ValueError):
             self._refuse(request, INVALID)
         if not isinstance(version, int) or isinstance(version, bool):
+            self._refuse(request, INVALID)
+        if not 0 < user_id <= MAX_ID:  # a 64-bit key: larger would overflow the query, a 500
             self._refuse(request, INVALID)
         if token_version_get(user_id=user_id) != version:
             self._refuse(request, REVOKED)
