@@ -17,3 +17,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj: User, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
         if create:
             obj.save()
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    """A valid open task; owned by a fresh user unless `owner` is given."""
+
+    class Meta:
+        model = "tasks.Task"
+
+    owner = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Task {n}")
