@@ -1,1 +1,17 @@
-urlpatterns: list = []
+from django.urls import path
+
+from taskapi.tasks.views import TaskDetailView, TaskListView
+
+# Names are the operationIds of openapi.yaml. One view serves several operations, so the
+# method-specific names resolve to the same route.
+list_view = TaskListView.as_view()
+detail_view = TaskDetailView.as_view()
+
+urlpatterns = [
+    path("", list_view, name="taskList"),
+    path("", list_view, name="taskCreate"),
+    path("<int:task_id>/", detail_view, name="taskGet"),
+    path("<int:task_id>/", detail_view, name="taskReplace"),
+    path("<int:task_id>/", detail_view, name="taskUpdate"),
+    path("<int:task_id>/", detail_view, name="taskDelete"),
+]

@@ -1,0 +1,23 @@
+from taskapi.core.errors import Conflict, DomainError, NotFound
+
+
+class TaskNotFound(NotFound):
+    # One body for "missing" and "someone else's": a difference would confirm the id exists.
+    title = "Task not found."
+    detail = "No task with this id exists."
+
+
+class TaskWriteConflict(Conflict):
+    title = "The task kept changing while it was being written."
+    detail = "Other requests changed this task at the same time. Read it again and retry."
+
+
+class IdempotencyKeyInFlight(Conflict):
+    detail = "A request with this Idempotency-Key is still in progress. Retry shortly."
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    type = "/problems/idempotency-key-reused"
+    title = "Idempotency-Key reused with a different request."
+    detail = "This Idempotency-Key was used with a different request body. Use a new key."

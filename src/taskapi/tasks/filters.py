@@ -1,0 +1,72 @@
+"""Query parameters of GET /tasks/: filters and the ordering key, validated by django-filter."""
+
+from typing import Any
+
+import django_filters
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db.models import Q, QuerySet
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+from taskapi.tasks.models import Priority, Task
+
+ORDERINGS = ("created_at", "-created_at", "due_date", "-due_date", "updated_at", "-updated_at")
+DEFAULT_ORDERING = "-created_at"
+SEARCH_MAX_LENGTH = 200
+
+
+class TaskFilter(django_filters.FilterSet):
+    # Choices, not BooleanFilter: its widget reads "banana" as "no filter" instead of an error.
+    completed = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_completed"
+    )
+    priority = django_filters.ChoiceFilter(choices=Priority.choices)
+    due_before = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="lte", input_formats=["%Y-%m-%d"]
+    )
+    due_after = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="gte", input_formats=["%Y-%m-%d"]
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
+        validators=[ProhibitNullCharactersValidator()],
+    )
+    # Validated here with the filters; applied by the paginator, whose seek conditions need it.
+    ordering = django_filters.ChoiceFilter(
+        choices=[(o, o) for o in ORDERINGS], method="keep_queryset"
+    )
+
+    class Meta:
+        model = Task
+        fields: list[str] = []
+
+    def filter_completed(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        return queryset.filter(completed=value == "true")
+
+    def filter_search(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+    def keep_queryset(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        return queryset
+
+    def validated_queryset(self) -> QuerySet[Task]:
+        """The filtered queryset, or a 400 validation problem naming each bad parameter."""
+        if not self.is_valid():
+            raise ValidationError(_error_details(self.form.errors.as_data()))
+        return self.qs
+
+    @property
+    def ordering_key(self) -> str:
+        return self.form.cleaned_data.get("ordering") or DEFAULT_ORDERING
+
+
+def _error_details(errors: dict[str, Any]) -> dict[str, list[ErrorDetail]]:
+    # Keep Django's error codes ("invalid_choice", "max_length"): the problem shows them.
+    return {
+        field: [
+            ErrorDetail(message, code=error.code or "invalid")
+            for error in field_errors
+            for message in error.messages
+        ]
+        for field, field_errors in errors.items()
+    }

@@ -1,0 +1,223 @@
+"""Keyset (seek) pagination of tasks on (ordering key, id), in DRF's CursorPagination frame.
+
+DRF's stock cursor seeks on the first ordering field only and skips ties with an OFFSET (capped
+at 1000): with many equal values it fails, and a NULL due_date has no position at all. Here the
+position is the full key (value, id) of the last (or first) row shown, and a page is fetched
+with `WHERE key after position ORDER BY key LIMIT n+1`: page 1000 costs what page 1 costs,
+and concurrent inserts never shift what a cursor points at.
+
+The encoding (base64 of a query string), link building and response shape are DRF's.
+
+NULL due dates sort last ascending and first descending; SQL cannot compare them with `>`, so
+a nullable key is walked as two segments (dated rows, then undated ones, or the other way round)
+each of which is a plain index range on (owner, due_date, id). A page that crosses from one
+segment into the other costs a second query; no page costs more than two.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Q, QuerySet
+from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.request import Request
+
+from taskapi.tasks.filters import DEFAULT_ORDERING
+from taskapi.tasks.models import Task
+from taskapi.tasks.selectors import MAX_TASK_ID
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+Value = datetime | date | None
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: str
+    descending: bool
+    nullable: bool
+
+    @classmethod
+    def parse(cls, ordering: str) -> "SortKey":
+        field = ordering.lstrip("-")
+        return cls(field=field, descending=ordering.startswith("-"), nullable=field == "due_date")
+
+    def value_of(self, task: Task) -> Value:
+        return getattr(task, self.field)
+
+    def parse_value(self, raw: object) -> Value:
+        """A value read back from a cursor; ValueError if it is not one this key can hold."""
+        if raw is None:
+            if not self.nullable:
+                raise ValueError("null position")
+            return None
+        if not isinstance(raw, str):
+            raise ValueError("position is not a string")
+        if self.field == "due_date":
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+                raise ValueError("not a date")
+            return date.fromisoformat(raw)
+        value = datetime.fromisoformat(raw)
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value
+
+
+@dataclass(frozen=True)
+class Position:
+    value: Value
+    id: int
+
+
+def _invalid(field: str, message: str, code: str = "invalid") -> ValidationError:
+    return ValidationError({field: [ErrorDetail(message, code=code)]})
+
+
+class TaskCursorPagination(CursorPagination):
+    page_size = DEFAULT_PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+    ordering = DEFAULT_ORDERING
+    template = None
+    invalid_cursor_message = "Invalid cursor: use a next or previous link as given."
+
+    def __init__(self, *, ordering: str = DEFAULT_ORDERING) -> None:
+        self.ordering = ordering
+        self.sort_key = SortKey.parse(ordering)
+
+    # --- request parameters -------------------------------------------------------------------
+
+    def get_page_size(self, request: Request) -> int:
+        # DRF falls back to the default on a bad value; the contract makes it a 400.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not re.fullmatch(r"[0-9]+", raw):
+            raise _invalid(self.page_size_query_param, "A valid integer is required.")
+        size = int(raw) if len(raw) <= 6 else MAX_PAGE_SIZE + 1
+        if size < 1:
+            raise _invalid(
+                self.page_size_query_param,
+                "Ensure this value is greater than or equal to 1.",
+                "min_value",
+            )
+        if size > self.max_page_size:
+            raise _invalid(
+                self.page_size_query_param,
+                f"Ensure this value is less than or equal to {self.max_page_size}.",
+                "max_value",
+            )
+        return size
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        try:
+            cursor = super().decode_cursor(request)  # DRF's base64 + query string decoding
+            if cursor is None:
+                return None
+            if cursor.offset != 0 or cursor.position is None:
+                raise ValueError("not one of our cursors")
+            self.position = self._decode_position(cursor.position)
+        except (NotFound, ValueError, TypeError):
+            # DRF answers a bad cursor with 404; the page exists, the parameter is wrong: 400.
+            raise _invalid(self.cursor_query_param, self.invalid_cursor_message) from None
+        return cursor
+
+    def _decode_position(self, raw: str) -> Position:
+        ordering, value, task_id = json.loads(raw)
+        # A cursor is only meaningful for the ordering it was made for.
+        if ordering != self.ordering:
+            raise ValueError("cursor of another ordering")
+        if type(task_id) is not int or not 1 <= task_id <= MAX_TASK_ID:
+            raise ValueError("bad id")
+        return Position(value=self.sort_key.parse_value(value), id=task_id)
+
+    def _encode_position(self, task: Task) -> str:
+        value = self.sort_key.value_of(task)
+        raw = value.isoformat() if value is not None else None
+        return json.dumps([self.ordering, raw, task.pk], separators=(",", ":"))
+
+    # --- the page -----------------------------------------------------------------------------
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Task], request: Request, view: object = None
+    ) -> list[Task]:
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.position: Position | None = None
+        self.cursor = self.decode_cursor(request)
+        reverse = bool(self.cursor and self.cursor.reverse)
+
+        rows = self._fetch(queryset, reverse=reverse, limit=self.page_size + 1)
+        has_more = len(rows) > self.page_size
+        self.page = rows[: self.page_size]
+        if reverse:
+            self.page.reverse()
+            self.has_next, self.has_previous = True, has_more
+        else:
+            self.has_next, self.has_previous = has_more, self.position is not None
+        return self.page
+
+    def _fetch(self, queryset: QuerySet[Task], *, reverse: bool, limit: int) -> list[Task]:
+        """Up to `limit` rows after the position, in the walk's direction, segment by segment."""
+        key = self.sort_key
+        descending = key.descending != reverse
+        # Nulls come last in an ascending walk and first in a descending one; reversing the walk
+        # turns "ascending, nulls last" into "descending, nulls first", so this holds both ways.
+        # Each segment is "has a value" (True) or "is null" (False).
+        if not key.nullable:
+            segments = [True]
+        elif descending:
+            segments = [False, True]
+        else:
+            segments = [True, False]
+        position = self.position
+        if position is not None:
+            # Start in the segment that holds the position (dated or not).
+            segments = segments[segments.index(position.value is not None) :]
+
+        rows: list[Task] = []
+        for index, has_value in enumerate(segments):
+            seek = position if index == 0 else None
+            rows.extend(self._segment(queryset, has_value, descending, seek)[: limit - len(rows)])
+            if len(rows) >= limit:
+                break
+        return rows
+
+    def _segment(
+        self, queryset: QuerySet[Task], has_value: bool, descending: bool, seek: Position | None
+    ) -> QuerySet[Task]:
+        field = self.sort_key.field
+        sign = "-" if descending else ""
+        after = "lt" if descending else "gt"
+        if not has_value:
+            qs = queryset.filter(**{f"{field}__isnull": True}).order_by(f"{sign}id")
+            return qs.filter(**{f"id__{after}": seek.id}) if seek else qs
+        if self.sort_key.nullable:
+            queryset = queryset.filter(**{f"{field}__isnull": False})
+        qs = queryset.order_by(f"{sign}{field}", f"{sign}id")
+        if seek is None:
+            return qs
+        # `field >= v` alone is an index range start on (owner, field, id); the OR only drops
+        # the rows tied with the position that were already shown.
+        return qs.filter(
+            Q(**{f"{field}__{after}e": seek.value})
+            & (Q(**{f"{field}__{after}": seek.value}) | Q(**{f"id__{after}": seek.id}))
+        )
+
+    # --- links --------------------------------------------------------------------------------
+
+    def get_next_link(self) -> str | None:
+        if not (self.has_next and self.page):
+            return None
+        position = self._encode_position(self.page[-1])
+        return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
+
+    def get_previous_link(self) -> str | None:
+        if not (self.has_previous and self.page):
+            return None
+        position = self._encode_position(self.page[0])
+        return self.encode_cursor(Cursor(offset=0, reverse=True, position=position))

@@ -1,0 +1,84 @@
+"""Request and response shapes of tasks. Input serializers check shape and format only."""
+
+import re
+from datetime import date
+from typing import Any
+
+from rest_framework import serializers
+
+from taskapi.tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Priority
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF's CharField would turn 42 or true into "42" / "True"."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean only: DRF's BooleanField also takes "yes", "on", 1 and "0"."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictDateField(serializers.DateField):
+    """YYYY-MM-DD only: Python's fromisoformat also takes 20261201 and 2026-W49-2."""
+
+    def to_internal_value(self, data: Any) -> date:
+        if not isinstance(data, str) or not _ISO_DATE.fullmatch(data):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(data)
+
+
+class InputSerializer(serializers.Serializer):
+    def validated(self) -> dict[str, Any]:
+        self.is_valid(raise_exception=True)
+        return dict(self.validated_data)
+
+
+class TaskCreateIn(InputSerializer):
+    """POST and PUT: `title` required, every other writable field back to its default.
+
+    Only writable fields are declared, so `id`, `owner`, timestamps and unknown fields sent by
+    a client are dropped here and can never reach a write.
+    """
+
+    title = StrictCharField(max_length=TITLE_MAX_LENGTH)  # trimmed, then must be non-empty
+    description = StrictCharField(max_length=DESCRIPTION_MAX_LENGTH, allow_blank=True, default="")
+    completed = StrictBooleanField(default=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.MEDIUM)
+    due_date = StrictDateField(allow_null=True, default=None)
+
+
+class TaskReplaceIn(TaskCreateIn):
+    pass
+
+
+class TaskPatchIn(TaskCreateIn):
+    """PATCH: only the fields sent; no defaults are applied."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+
+
+class TaskOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    completed = serializers.BooleanField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    priority = serializers.CharField()
+    due_date = serializers.DateField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()

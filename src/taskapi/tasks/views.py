@@ -1,0 +1,95 @@
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import status
+from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from taskapi.tasks.conditions import if_match_versions, if_none_match_matches, task_etag
+from taskapi.tasks.filters import TaskFilter
+from taskapi.tasks.idempotency import KEY_PATTERN, request_fingerprint, task_create_idempotent
+from taskapi.tasks.models import Task
+from taskapi.tasks.pagination import TaskCursorPagination
+from taskapi.tasks.selectors import task_get, task_list
+from taskapi.tasks.serializers import TaskCreateIn, TaskOut, TaskPatchIn, TaskReplaceIn
+from taskapi.tasks.services import task_create, task_delete, task_ensure_version, task_update
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def _created(task: Task) -> tuple[dict[str, Any], dict[str, str]]:
+    location = reverse("taskGet", kwargs={"task_id": task.pk})
+    return dict(TaskOut(task).data), {"Location": location, "ETag": task_etag(task)}
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not KEY_PATTERN.fullmatch(key):
+        raise ValidationError(
+            {
+                IDEMPOTENCY_HEADER: [
+                    ErrorDetail("Use 1 to 255 visible ASCII characters.", code="invalid")
+                ]
+            }
+        )
+    return key
+
+
+class TaskListView(APIView):
+    def get(self, request: Request) -> Response:
+        filters = TaskFilter(request.query_params, queryset=task_list(user=request.user))
+        tasks = filters.validated_queryset()
+        paginator = TaskCursorPagination(ordering=filters.ordering_key)
+        page = paginator.paginate_queryset(tasks, request, view=self)
+        return paginator.get_paginated_response(TaskOut(page, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        key = _idempotency_key(request)
+        data = TaskCreateIn(data=request.data).validated()
+        if key is None:
+            body, headers = _created(task_create(user=request.user, data=data))
+            return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+        result = task_create_idempotent(
+            user=request.user,
+            key=key,
+            fingerprint=request_fingerprint(request.data),
+            data=data,
+            render=_created,
+        )
+        headers = dict(result.headers)
+        if result.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(result.body, status=result.status, headers=headers)
+
+
+class TaskDetailView(APIView):
+    def get(self, request: Request, task_id: int) -> Response:
+        task = task_get(user=request.user, task_id=task_id)
+        etag = task_etag(task)
+        if if_none_match_matches(request.headers.get("If-None-Match"), task):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(TaskOut(task).data, headers={"ETag": etag})
+
+    def put(self, request: Request, task_id: int) -> Response:
+        return self._write(request, task_id, TaskReplaceIn)
+
+    def patch(self, request: Request, task_id: int) -> Response:
+        return self._write(request, task_id, TaskPatchIn)
+
+    def delete(self, request: Request, task_id: int) -> Response:
+        expected = if_match_versions(request.headers.get("If-Match"))
+        task_delete(user=request.user, task_id=task_id, expected_versions=expected)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _write(self, request: Request, task_id: int, serializer: type[TaskCreateIn]) -> Response:
+        task = task_get(user=request.user, task_id=task_id)
+        expected = if_match_versions(request.headers.get("If-Match"))
+        # RFC 9110 §13.2.2: preconditions are evaluated before the content is looked at.
+        task_ensure_version(task=task, expected_versions=expected)
+        changes = serializer(data=request.data).validated()
+        task = task_update(
+            user=request.user, task=task, changes=changes, expected_versions=expected
+        )
+        return Response(TaskOut(task).data, headers={"ETag": task_etag(task)})
