@@ -229,3 +229,24 @@ def live_app_contract_bytes() -> bytes:
     from tests.support.servers import REPO
 
     return (REPO / "openapi.yaml").read_bytes()
+
+
+UNSUPPORTED = [
+    (method, path)
+    for path, allowed in [
+        ("/health/", "GET"),
+        ("/openapi.yaml", "GET"),
+        ("/api/docs/", "GET"),
+        ("/auth/login/", "POST"),
+    ]
+    for method in ("OPTIONS", "PUT", "POST", "DELETE")
+    if method != allowed
+]
+
+
+@pytest.mark.parametrize(("method", "path"), UNSUPPORTED)
+def test_unsupported_methods_are_405_problems_everywhere(live_app, method, path):
+    response = live_app.http.request(method, path)
+
+    assert_problem(response, 405)
+    assert response.headers["Allow"]

@@ -8,6 +8,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
@@ -223,6 +224,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     for name, value in headers.items():
         response[name] = value
     response.content_type = PROBLEM_CONTENT_TYPE
+    request = context.get("request")
+    if request is not None:
+        # Problems are JSON whatever the view renders on success (the docs view renders HTML).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = PROBLEM_CONTENT_TYPE
     return response
 
 

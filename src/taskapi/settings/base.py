@@ -208,6 +208,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "taskapi.core.negotiation.JsonOnlyNegotiation",
     "EXCEPTION_HANDLER": "taskapi.core.errors.problem_exception_handler",
+    # No OPTIONS metadata pages: OPTIONS is a 405 like any other method a route lacks.
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "iso-8601",
