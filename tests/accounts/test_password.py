@@ -63,3 +63,15 @@ def test_a_weak_new_password_is_a_400_on_new_password(authed, http, user):
 
 def test_change_password_needs_a_token(http):
     assert change(http).status_code == 401
+
+
+def test_a_cache_outage_does_not_fail_a_committed_change(authed, http, user, monkeypatch):
+    from django.core.cache import cache
+
+    def unavailable(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "set", unavailable)
+
+    assert change(authed).status_code == 204
+    assert login(http, user.email, NEW).status_code == 200

@@ -54,4 +54,10 @@ def token_version_get(*, user_id: int) -> int | None:
 
 def token_version_publish(*, user_id: int, version: int | None) -> None:
     """Record a new version (None: user deleted). Call after the change has committed."""
-    cache.set(_key(user_id), GONE if version is None else version, _timeout())
+    try:
+        cache.set(_key(user_id), GONE if version is None else version, _timeout())
+    except Exception:
+        # The change has committed and must not turn into a 500. Refresh tokens are already
+        # dead (the refresh flow reads the database); a cached old version can let access
+        # tokens live at most one access-token lifetime, the key's own expiry.
+        logger.warning("token version cache unavailable; not published", exc_info=True)
