@@ -23,6 +23,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "stack: drives the real production stack (pg, redis, nginx)")
 
 
+FIGURES: list[str] = []
+
+
+def record_figure(text: str) -> None:
+    """A measured figure (throughput, timings) for the summary at the end of the run."""
+    FIGURES.append(text)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if FIGURES:
+        terminalreporter.section("real-stack figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = os.path.dirname(__file__)
     for item in items:
