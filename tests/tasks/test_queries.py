@@ -1,0 +1,120 @@
+"""SQL statements per request (authentication excluded: the light client needs none)."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from taskapi.tasks.models import Task
+from tests.factories import TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def many_tasks(user):
+    return Task.objects.bulk_create(
+        [
+            Task(
+                owner=user,
+                title=f"t{i}",
+                created_at=T0 + timedelta(seconds=i // 3),
+                updated_at=T0,
+                due_date=date(2026, 1, 1 + i % 5) if i % 4 else None,
+            )
+            for i in range(250)
+        ]
+    )
+
+
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "BEGIN", "COMMIT")
+
+
+def _count(call) -> tuple[int, object]:
+    """Data statements run by `call`; the test's own transaction turns BEGIN into SAVEPOINT."""
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    statements = [q["sql"] for q in queries.captured_queries]
+    return len([s for s in statements if not s.startswith(TRANSACTION_CONTROL)]), response
+
+
+@pytest.mark.parametrize("ordering", ["-created_at", "updated_at"])
+def test_list_is_one_query_whatever_the_page_size(light_client, many_tasks, ordering):
+    counts = []
+    for page_size in (1, 100):
+        count, response = _count(
+            lambda size=page_size: light_client.get(f"/tasks/?page_size={size}&ordering={ordering}")
+        )
+        assert response.status_code == 200
+        count_next, _ = _count(lambda r=response: light_client.get(r.json()["next"]))
+        counts.append((count, count_next))
+
+    assert counts == [(1, 1), (1, 1)]
+
+
+def test_list_by_due_date_is_at_most_two_queries_per_page(light_client, many_tasks):
+    url = "/tasks/?page_size=100&ordering=due_date"
+    counts = []
+    while url:
+        count, response = _count(lambda u=url: light_client.get(u))
+        counts.append(count)
+        url = response.json()["next"]
+
+    assert max(counts) == 2  # the page where dated tasks end and undated ones begin
+    assert counts.count(2) == 1
+
+
+def test_create_is_one_query(light_client):
+    count, response = _count(lambda: light_client.post("/tasks/", {"title": "x"}, format="json"))
+
+    assert response.status_code == 201
+    assert count == 1
+
+
+def test_create_with_an_idempotency_key_is_two_queries(light_client):
+    count, response = _count(
+        lambda: light_client.post(
+            "/tasks/", {"title": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+        )
+    )
+
+    assert response.status_code == 201
+    assert count == 2  # the task and the stored response, in one transaction
+
+
+def test_get_is_one_query(light_client, user):
+    task = TaskFactory(owner=user)
+
+    count, response = _count(lambda: light_client.get(f"/tasks/{task.pk}/"))
+
+    assert response.status_code == 200
+    assert count == 1
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_update_is_two_queries_with_or_without_if_match(light_client, user, method):
+    task = TaskFactory(owner=user)
+    call = getattr(light_client, method)
+
+    plain, first = _count(lambda: call(f"/tasks/{task.pk}/", {"title": "a"}, format="json"))
+    guarded, second = _count(
+        lambda: call(f"/tasks/{task.pk}/", {"title": "b"}, format="json", HTTP_IF_MATCH='"2"')
+    )
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert (plain, guarded) == (2, 2)  # read the task, one conditional UPDATE
+
+
+def test_delete_is_one_query_with_or_without_if_match(light_client, user):
+    plain_task, guarded_task = TaskFactory.create_batch(2, owner=user)
+
+    plain, first = _count(lambda: light_client.delete(f"/tasks/{plain_task.pk}/"))
+    guarded, second = _count(
+        lambda: light_client.delete(f"/tasks/{guarded_task.pk}/", HTTP_IF_MATCH='"1"')
+    )
+
+    assert (first.status_code, second.status_code) == (204, 204)
+    assert (plain, guarded) == (1, 1)
