@@ -1,7 +1,19 @@
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
+from tests.support.secret_guard import (
+    HASH,
+    no_secret_leaks,  # noqa: F401  (autouse, every test)
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Rate-limit counters and token versions live in the cache, which outlives a test's
+    # database rollback (and SQLite then hands the same user ids out again).
+    cache.clear()
 
 
 @pytest.fixture
@@ -49,3 +61,5 @@ def live_app(tmp_path_factory):
     )
     yield server
     server.stop()
+    # The server's own log lines are outside the per-test guard: check them all at the end.
+    assert not HASH.search(server.log()), "a password hash reached the server log"

@@ -1,17 +1,8 @@
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from taskapi.accounts.tokens import TokenPair
-from tests.accounts.secret_guard import no_secret_leaks  # noqa: F401 - autouse guard
 from tests.conftest import token_pair_for
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    # Rate-limit counters and token versions live in the cache, which outlives a test's
-    # database rollback (and SQLite then hands the same user ids out again).
-    cache.clear()
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from tests.accounts.secret_guard import SecretWatch
 from tests.factories import PASSWORD
+from tests.support.secret_guard import SecretWatch
 
 pytestmark = pytest.mark.django_db
 

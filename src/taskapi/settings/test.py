@@ -10,3 +10,6 @@ from taskapi.settings.base import *  # noqa: F403
 
 # Fast hashing: the suite creates hundreds of users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The API takes JSON only; DRF's test client would default to multipart.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}  # noqa: F405
