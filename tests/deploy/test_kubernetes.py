@@ -230,3 +230,39 @@ def test_secrets_come_from_aws_secrets_manager_through_irsa(rendered_overlays, o
     assert store["auth"]["jwt"]["serviceAccountRef"]["name"] == "taskapi"
     assert external["dataFrom"] == [{"extract": {"key": f"cloud-task-api/{overlay}/app"}}]
     assert not [d for d in docs if d["kind"] == "Secret"], "no Secret is committed"
+
+
+# kind -> (API group, resource) for the deploy workflow's Role.
+RESOURCES = {
+    "ConfigMap": ("", "configmaps"),
+    "Service": ("", "services"),
+    "ServiceAccount": ("", "serviceaccounts"),
+    "Deployment": ("apps", "deployments"),
+    "Job": ("batch", "jobs"),
+    "HorizontalPodAutoscaler": ("autoscaling", "horizontalpodautoscalers"),
+    "PodDisruptionBudget": ("policy", "poddisruptionbudgets"),
+    "Ingress": ("networking.k8s.io", "ingresses"),
+    "NetworkPolicy": ("networking.k8s.io", "networkpolicies"),
+    "SecretStore": ("external-secrets.io", "secretstores"),
+    "ExternalSecret": ("external-secrets.io", "externalsecrets"),
+}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_deploy_role_may_apply_every_rendered_kind_and_never_read_secrets(
+    rendered_overlays, overlay
+):
+    cluster = documents(kustomize(K8S / "cluster"))
+    role = find(cluster, "Role", "cloud-task-api-deployer")
+    granted = {
+        (group, resource): set(rule["verbs"])
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
+
+    for doc in rendered_overlays[overlay]:
+        key = RESOURCES[doc["kind"]]
+        assert {"get", "create", "patch"} <= granted.get(key, set()), doc["kind"]
+    assert not any(resource == "secrets" for _, resource in granted)
+    assert {"clusterroles", "roles", "rolebindings"}.isdisjoint(r for _, r in granted)
