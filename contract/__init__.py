@@ -1,0 +1,1 @@
+"""Contract checks: the running app against openapi.yaml (see contract/README.md)."""

@@ -1,0 +1,480 @@
+"""Schemathesis hooks for the contract run (loaded with SCHEMATHESIS_HOOKS=contract.hooks).
+
+- `UserA`: the auth provider. It registers a fresh user A, logs in, and keeps the access token
+  fresh through POST /auth/refresh/ before it expires (no long token lifetime as a shortcut).
+- `task_isolation`: a custom check. For every generated request to an operation that takes a task
+  id, it replays the request's body, query and headers as a second user B against a task A owns
+  and against an id nobody owns: both answers must be the same error, and A's task must read back
+  byte for byte unchanged. For GET /tasks/ it replays the query as B: B's list shows none of A's
+  tasks (B creates none, so it shows none at all).
+
+Counters go to the JSON file named by CONTRACT_STATS_FILE, so the pytest side can prove the check
+and the token refresh really ran. Requests this module makes carry `X-Request-ID: isolation-...`
+so the coverage report can tell them from Schemathesis' own requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import schemathesis
+from schemathesis.specs.openapi.adapter.security import declares_security
+
+ISOLATION_REQUEST_ID_PREFIX = "isolation-"
+# Refresh when less than this share of the token's lifetime is left: a request started just
+# before expiry must still arrive with a valid token.
+REFRESH_WHEN_LEFT = 0.25
+# Far above any id this run creates, and still a valid int64 path parameter.
+MISSING_ID_OFFSET = 10**15
+# Headers that differ between any two responses; everything else must match between the
+# "another user's task" and the "no such task" answers.
+VOLATILE_HEADERS = {"date", "x-request-id", "content-length", "server"}
+
+_lock = threading.RLock()
+_stats: Counter[str] = Counter()
+
+
+def _record(*keys: str) -> None:
+    with _lock:
+        for key in keys:
+            _stats[key] += 1
+        path = os.environ.get("CONTRACT_STATS_FILE")
+        if path:
+            tmp = f"{path}.tmp"
+            with open(tmp, "w") as handle:
+                json.dump(dict(_stats), handle, indent=1, sort_keys=True)
+            os.replace(tmp, path)
+
+
+def _request_id() -> str:
+    return f"{ISOLATION_REQUEST_ID_PREFIX}{uuid.uuid4().hex}"
+
+
+def _claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, unverified: only to know when our own token expires."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+class Account:
+    """A user registered for this run, with an access token that is refreshed before it expires."""
+
+    def __init__(self, label: str, base_url: str) -> None:
+        self.label = label
+        self.base_url = base_url.rstrip("/")
+        self.email = f"contract-{label.lower()}-{uuid.uuid4().hex[:12]}@example.com"
+        self.password = secrets.token_urlsafe(18)
+        self._access = ""
+        self._refresh = ""
+        self._refresh_at = 0.0
+        self._lock = threading.Lock()
+        self.issued_tokens: set[str] = set()
+        self._register()
+        self._login()
+
+    def _post(self, path: str, body: dict[str, str]) -> requests.Response:
+        return requests.post(
+            f"{self.base_url}{path}",
+            json=body,
+            headers={"X-Request-ID": _request_id()},
+            timeout=10,
+        )
+
+    def _register(self) -> None:
+        response = self._post("/auth/register/", {"email": self.email, "password": self.password})
+        if response.status_code != 201:
+            raise RuntimeError(
+                f"registering user {self.label} failed: {response.status_code} {response.text}"
+            )
+        _record(f"auth.register.{self.label}")
+
+    def _login(self) -> None:
+        response = self._post("/auth/login/", {"email": self.email, "password": self.password})
+        if response.status_code != 200:
+            raise RuntimeError(
+                f"logging in user {self.label} failed: {response.status_code} {response.text}"
+            )
+        self._store(response.json())
+        _record(f"auth.login.{self.label}")
+
+    def _renew(self) -> None:
+        response = self._post("/auth/refresh/", {"refresh": self._refresh})
+        if response.status_code != 200:
+            raise RuntimeError(
+                f"refreshing the token of user {self.label} failed: "
+                f"{response.status_code} {response.text}"
+            )
+        self._store(response.json())
+        _record(f"auth.refresh.{self.label}")
+
+    def _store(self, tokens: dict[str, str]) -> None:
+        self._access, self._refresh = tokens["access"], tokens["refresh"]
+        self.issued_tokens.add(self._access)
+        claims = _claims(self._access)
+        lifetime = claims["exp"] - claims["iat"]
+        # The server's clock, not ours: the token's own iat/exp pair says how long it lives.
+        self._refresh_at = time.monotonic() + lifetime * (1 - REFRESH_WHEN_LEFT)
+
+    def access_token(self) -> str:
+        with self._lock:
+            if time.monotonic() >= self._refresh_at:
+                self._renew()
+            return self._access
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {
+            "Authorization": f"Bearer {self.access_token()}",
+            "X-Request-ID": _request_id(),
+            **kwargs.pop("headers", {}),
+        }
+        return requests.request(
+            method, f"{self.base_url}{path}", headers=headers, timeout=10, **kwargs
+        )
+
+
+_accounts: dict[str, Account] = {}
+
+
+def account(label: str, base_url: str) -> Account:
+    with _lock:
+        if label not in _accounts:
+            _accounts[label] = Account(label, base_url)
+        return _accounts[label]
+
+
+def _base_url(case: schemathesis.Case) -> str:
+    return os.environ.get("CONTRACT_BASE_URL") or case.operation.schema.get_base_url()
+
+
+@schemathesis.auth(refresh_interval=None).apply_to(lambda ctx: declares_security(ctx.operation))
+class UserA:
+    """Every secured operation runs as user A. No caching layer: `Account` refreshes by expiry."""
+
+    def get(self, case: schemathesis.Case, ctx: schemathesis.AuthContext) -> str:
+        return account("A", _base_url(case)).access_token()
+
+    def set(self, case: schemathesis.Case, data: str, ctx: schemathesis.AuthContext) -> None:
+        case.headers["Authorization"] = f"Bearer {data}"
+
+
+# --- the isolation check -------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    """What a request got back, reduced to what must not depend on whose id it was."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    curl: str
+
+    @classmethod
+    def of(cls, response: requests.Response, curl: str) -> Answer:
+        # Compared byte for byte: the not-found problem does not name the id, so a body that
+        # differs between "not yours" and "does not exist" is a leak.
+        headers = {
+            name.lower(): value
+            for name, value in response.headers.items()
+            if name.lower() not in VOLATILE_HEADERS
+        }
+        return cls(response.status_code, headers, response.content, curl)
+
+    def same_as(self, other: Answer) -> bool:
+        return (self.status, self.headers, self.body) == (other.status, other.headers, other.body)
+
+    def describe(self) -> str:
+        return f"{self.status} {self.headers}\n{self.body[:500]!r}\n  reproduce: {self.curl}"
+
+
+def _task_id_parameter(case: schemathesis.Case) -> str | None:
+    """The path parameter naming a task, for operations under /tasks/{...}."""
+    names = re.findall(r"\{([^}]+)\}", case.operation.path)
+    if case.operation.path.startswith("/tasks/") and len(names) == 1:
+        return names[0]
+    return None
+
+
+def _is_list_operation(case: schemathesis.Case) -> bool:
+    return case.operation.path == "/tasks/" and case.method.upper() == "GET"
+
+
+def _replay_as(
+    case: schemathesis.Case,
+    intruder: Account,
+    base_url: str,
+    *,
+    path_parameters: dict[str, Any] | None = None,
+    extra_headers: dict[str, str] | None = None,
+) -> tuple[requests.Response, str]:
+    """Send the generated request again, as `intruder`: same body, query and other headers."""
+    probe = case.derive()
+    if path_parameters:
+        probe.path_parameters.update(path_parameters)
+    for name in ("Authorization", "X-Request-ID", *(extra_headers or {})):
+        probe.headers.pop(name, None)
+    probe.headers["Authorization"] = f"Bearer {intruder.access_token()}"
+    probe.headers["X-Request-ID"] = _request_id()
+    probe.headers.update(extra_headers or {})
+    kwargs = probe.as_transport_kwargs(base_url=base_url)
+    kwargs.pop("auth", None)
+    kwargs.pop("timeout", None)
+    response = requests.request(**kwargs, timeout=10)
+    return response, probe.as_curl_command(base_url=base_url)
+
+
+def _victim_task(owner: Account) -> tuple[int, requests.Response]:
+    created = owner.request(
+        "POST",
+        "/tasks/",
+        json={
+            "title": "isolation victim",
+            "description": "B must never see or change this.",
+            "priority": "high",
+            "due_date": "2031-05-17",
+        },
+    )
+    if created.status_code != 201:
+        raise AssertionError(
+            f"user A could not create a task: {created.status_code} {created.text[:500]}"
+        )
+    task_id = created.json()["id"]
+    _known_ids_of_a.add(task_id)
+    snapshot = owner.request("GET", f"/tasks/{task_id}/")
+    if snapshot.status_code != 200:
+        raise AssertionError(f"user A could not read task {task_id}: {snapshot.status_code}")
+    return task_id, snapshot
+
+
+def _read_back(owner: Account, task_id: int) -> requests.Response:
+    return owner.request("GET", f"/tasks/{task_id}/")
+
+
+def _unchanged(before: requests.Response, after: requests.Response) -> bool:
+    return (before.status_code, before.content, before.headers.get("ETag")) == (
+        after.status_code,
+        after.content,
+        after.headers.get("ETag"),
+    )
+
+
+_known_ids_of_a: set[int] = set()
+
+
+def _remember_ids_of_a(response: schemathesis.Response, case: schemathesis.Case) -> None:
+    """Ids of tasks user A's generated requests created (stateful runs reuse them as path ids)."""
+    if case.method.upper() != "POST" or case.operation.path != "/tasks/":
+        return
+    if response.status_code != 201:
+        return
+    try:
+        task_id = json.loads(response.content)["id"]
+    except (ValueError, KeyError, TypeError):
+        return
+    if isinstance(task_id, int):
+        _known_ids_of_a.add(task_id)
+
+
+def _conditional_header(case: schemathesis.Case) -> str:
+    return "If-None-Match" if case.method.upper() == "GET" else "If-Match"
+
+
+def _check_one_id(
+    case: schemathesis.Case,
+    parameter: str,
+    owner: Account,
+    intruder: Account,
+    base_url: str,
+    task_id: int,
+    before: requests.Response,
+    label: str,
+) -> None:
+    missing_id = MISSING_ID_OFFSET + task_id
+    pairs = [("generated headers", {})]
+    if before.headers.get("ETag"):
+        # The conditional headers a client would send if it had seen the task: a 304 or 412
+        # instead of 404 would confirm that the id exists.
+        pairs.append(("matching ETag", {_conditional_header(case): before.headers["ETag"]}))
+    for variant, extra in pairs:
+        theirs = Answer.of(
+            *_replay_as(
+                case,
+                intruder,
+                base_url,
+                path_parameters={parameter: task_id},
+                extra_headers=extra,
+            )
+        )
+        nobodys = Answer.of(
+            *_replay_as(
+                case,
+                intruder,
+                base_url,
+                path_parameters={parameter: missing_id},
+                extra_headers=extra,
+            )
+        )
+        _record(f"isolation.{case.operation.label}.{label}")
+        if not theirs.same_as(nobodys):
+            raise AssertionError(
+                f"User B can tell that task {task_id} of user A exists ({variant}): "
+                f"{case.method} on A's id and on a nonexistent id answer differently.\n"
+                f"A's id:\n  {theirs.describe()}\nNonexistent id:\n  {nobodys.describe()}"
+            )
+        if theirs.status < 400:
+            raise AssertionError(
+                f"User B got {theirs.status} for {case.method} on task {task_id} of user A "
+                f"({variant}); expected the 404 a nonexistent id gets.\n  {theirs.describe()}"
+            )
+        after = _read_back(owner, task_id)
+        if not _unchanged(before, after):
+            raise AssertionError(
+                f"Task {task_id} of user A changed after user B's {case.method} ({variant}).\n"
+                f"Before: {before.status_code} ETag={before.headers.get('ETag')} "
+                f"{before.content!r}\n"
+                f"After:  {after.status_code} ETag={after.headers.get('ETag')} {after.content!r}\n"
+                f"B's request: {theirs.curl}"
+            )
+
+
+@schemathesis.check
+def task_isolation(ctx: schemathesis.CheckContext, response: schemathesis.Response, case) -> None:
+    """User B cannot read, change, delete or list user A's tasks, nor learn that they exist."""
+    _remember_ids_of_a(response, case)
+    parameter = _task_id_parameter(case)
+    if parameter is None and not _is_list_operation(case):
+        return
+    base_url = _base_url(case)
+    owner, intruder = account("A", base_url), account("B", base_url)
+    with _lock:
+        if _is_list_operation(case):
+            _check_list(case, intruder, base_url)
+            return
+        # A task A owns right now, so every generated request is tried against a live task.
+        task_id, before = _victim_task(owner)
+        _check_one_id(case, parameter, owner, intruder, base_url, task_id, before, "victim")
+        # The id the generated request itself used, when it names one of A's tasks (stateful
+        # links from taskCreate): after A's own request it may be changed or gone.
+        generated = case.path_parameters.get(parameter)
+        if isinstance(generated, int) and generated in _known_ids_of_a:
+            current = _read_back(owner, generated)
+            if current.status_code == 200:
+                _check_one_id(
+                    case, parameter, owner, intruder, base_url, generated, current, "generated-id"
+                )
+
+
+def _check_list(case: schemathesis.Case, intruder: Account, base_url: str) -> None:
+    response, curl = _replay_as(case, intruder, base_url)
+    _record(f"isolation.{case.operation.label}.list")
+    if response.status_code != 200:
+        return
+    results = response.json().get("results", [])
+    ids = [item.get("id") for item in results if isinstance(item, dict)]
+    leaked = sorted(set(ids) & _known_ids_of_a)
+    if leaked:
+        raise AssertionError(f"User B's task list shows tasks of user A: {leaked}\n  {curl}")
+    if ids:
+        raise AssertionError(f"User B's task list shows tasks B never created: {ids}\n  {curl}")
+
+
+# --- stale tokens ---------------------------------------------------------------------------
+
+
+@schemathesis.check
+def auth_token_stays_valid(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case
+) -> None:
+    """A rejected access token that is A's current one means the refresh logic failed."""
+    # Only the access token's own rejection counts, not a bad refresh token in a request body.
+    if response.status_code != 401:
+        return
+    if _problem(response).get("type") != "/problems/not-authenticated":
+        return
+    header = case.headers.get("Authorization", "")
+    tokens = _accounts["A"].issued_tokens if "A" in _accounts else set()
+    if header.startswith("Bearer ") and header.removeprefix("Bearer ") in tokens:
+        _record("auth.stale_token_401")
+        raise AssertionError(
+            "A request with user A's access token got 401: the token expired or was revoked "
+            f"while in use.\n{response.content[:500]!r}"
+        )
+
+
+# --- why schema-valid data was refused ---------------------------------------------------------
+
+# JSON Schema cannot say "the account's real password", "not a common password", "an email
+# nobody has yet", "the ETag the task has now" or "a cursor the server issued", so a schema-valid
+# request may rightly get these answers. schemathesis.toml adds the statuses to the expected
+# ones of exactly these operations, and this check narrows them back to these reasons: any other
+# field or problem type on a schema-valid request still fails.
+EXPLAINED_400 = {
+    "POST /auth/register/": {
+        ("email", "unique"),
+        ("password", "password_too_common"),
+        ("password", "password_entirely_numeric"),
+        ("password", "password_too_similar"),
+        ("password", "password_too_short"),
+    },
+    "POST /auth/password/": {
+        ("current_password", "invalid"),
+        ("new_password", "password_too_common"),
+        ("new_password", "password_entirely_numeric"),
+        ("new_password", "password_too_similar"),
+        ("new_password", "password_too_short"),
+    },
+    "DELETE /auth/me/": {("password", "invalid")},
+    "GET /tasks/": {("cursor", "invalid")},
+}
+CONDITIONAL_WRITES = {"PUT /tasks/{id}/", "PATCH /tasks/{id}/", "DELETE /tasks/{id}/"}
+
+
+def _problem(response: schemathesis.Response) -> dict[str, Any]:
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+@schemathesis.check
+def refusals_have_a_documented_reason(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case
+) -> None:
+    """400/412/422 answers that schemathesis.toml expects are allowed only for their reason."""
+    meta = case.meta
+    if meta is None:
+        return
+    label = case.operation.label
+    status = response.status_code
+    problem = _problem(response)
+    positive = meta.generation.mode.is_positive
+    if positive and status == 400 and label in EXPLAINED_400:
+        found = {(error.get("field"), error.get("code")) for error in problem.get("errors", [])}
+        unexplained = found - EXPLAINED_400[label]
+        if not found or unexplained:
+            reasons = sorted(map(str, unexplained or found))
+            raise AssertionError(
+                f"Schema-valid request refused with 400 for {reasons}; the contract's schema "
+                f"should reject what the server rejects.\n{problem}"
+            )
+    if status == 412 and label in CONDITIONAL_WRITES:
+        if_match = case.headers.get("If-Match")
+        if if_match is None or if_match.strip() == "*":
+            raise AssertionError(f"412 without a stale If-Match (If-Match: {if_match!r})")
+    replayed_key = "Idempotency-Key" in case.headers and problem.get("type") == (
+        "/problems/idempotency-key-reused"
+    )
+    if positive and status == 422 and label == "POST /tasks/" and not replayed_key:
+        raise AssertionError(f"Schema-valid task refused with 422: {problem}")
