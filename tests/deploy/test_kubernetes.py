@@ -2,6 +2,7 @@
 checks, and keeps the properties a reviewer would otherwise check by hand."""
 
 import ipaddress
+import json
 
 import pytest
 import yaml
@@ -266,3 +267,17 @@ def test_deploy_role_may_apply_every_rendered_kind_and_never_read_secrets(
         assert {"get", "create", "patch"} <= granted.get(key, set()), doc["kind"]
     assert not any(resource == "secrets" for _, resource in granted)
     assert {"clusterroles", "roles", "rolebindings"}.isdisjoint(r for _, r in granted)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_metrics_are_not_served_through_the_load_balancer(rendered_overlays, overlay):
+    ingress = find(rendered_overlays[overlay], "Ingress", "taskapi")
+    (rule,) = ingress["spec"]["rules"]
+    first = rule["http"]["paths"][0]
+
+    assert (first["path"], first["pathType"]) == ("/metrics", "Exact")
+    action = first["backend"]["service"]["name"]
+    annotation = ingress["metadata"]["annotations"][f"alb.ingress.kubernetes.io/actions.{action}"]
+    response = json.loads(annotation)
+    assert response["type"] == "fixed-response"
+    assert response["fixedResponseConfig"]["statusCode"] == "404"
