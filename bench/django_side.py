@@ -1,0 +1,87 @@
+"""The benchmark's steps that need the project itself, run in a child process with the app's
+environment (same database, Redis and secret as the served app):
+
+  python -m bench.django_side prepare              migrate; print one password hash to reuse
+  python -m bench.django_side tokens ID...         access tokens from the project's token code
+  python -m bench.django_side queries SPEC.json    SQL per request of each scenario, in-process
+
+Each prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import django
+
+
+def _prepare() -> dict:
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    # One hash for every seeded user: hashing a million passwords would take hours, and only the
+    # few users that log in need a valid one.
+    return {"password_hash": make_password("bench-password-not-secret")}
+
+
+def _tokens(user_ids: list[int]) -> dict:
+    from taskapi.accounts.models import User
+    from taskapi.accounts.services import token_pair_issue
+
+    users = User.objects.in_bulk(user_ids)
+    return {str(pk): token_pair_issue(user=users[pk]).access for pk in user_ids}
+
+
+def _queries(spec: dict) -> dict:
+    """For each request: the statements Django ran (after one warm-up request, so the token
+    version is cached the way it is under load), and EXPLAIN ANALYZE of its reads."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(headers={"Authorization": f"Bearer {spec['token']}"}, HTTP_HOST="localhost")
+    client.get("/tasks/?page_size=1")  # fills the token-version cache
+    results = {}
+    for name, request in spec["requests"].items():
+        method, path, body = request["method"], request["path"], request.get("body")
+        call = getattr(client, method.lower())
+        kwargs = {"data": json.dumps(body), "content_type": "application/json"} if body else {}
+        with CaptureQueriesContext(connection) as captured:
+            response = call(path, **kwargs)
+        statements = [query["sql"] for query in captured.captured_queries]
+        plans = []
+        if request.get("explain"):
+            with connection.cursor() as cursor:
+                for sql in statements:
+                    if sql.lstrip().upper().startswith("SELECT"):
+                        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+                        plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        results[name] = {
+            "status": response.status_code,
+            "queries": len(statements),
+            "user_table_queries": sum("accounts_user" in sql for sql in statements),
+            "sql": statements,
+            "plans": plans,
+        }
+    return results
+
+
+def main(argv: list[str]) -> None:
+    django.setup()
+    command = argv[0]
+    if command == "prepare":
+        result = _prepare()
+    elif command == "tokens":
+        result = _tokens([int(arg) for arg in argv[1:]])
+    elif command == "queries":
+        with open(argv[1]) as spec:
+            result = _queries(json.load(spec))
+    else:
+        raise SystemExit(f"unknown command {command!r}")
+    sys.stdout.write(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

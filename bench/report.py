@@ -1,0 +1,313 @@
+"""The benchmark's output: one Markdown report and a PNG plot, from the results dictionary."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+MIB = 1024
+
+
+def machine(workers: int) -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for package in ("django", "djangorestframework", "uvicorn", "uvloop", "httptools", "psycopg",
+                    "psycopg-pool", "orjson", "pyjwt", "redis"):  # fmt: skip
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "-"
+    tools = {}
+    for tool, argv in {"nginx": ["nginx", "-v"], "wrk": ["wrk", "-v"]}.items():
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=5)
+            tools[tool] = (out.stdout + out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.SubprocessError):
+            tools[tool] = "-"
+    return {
+        "cpu": cpu,
+        "cores": workers,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "packages": versions,
+        "tools": tools,
+    }
+
+
+def _runs(results: dict, **match) -> list[dict]:
+    return [r for r in results["runs"] if all(r[k] == v for k, v in match.items())]
+
+
+def _one(results: dict, **match) -> dict | None:
+    found = _runs(results, **match)
+    return found[0] if found else None
+
+
+def _errors(run: dict | None) -> int:
+    return sum(run["errors"].values()) if run else 0
+
+
+def _lat(run: dict | None) -> str:
+    if not run:
+        return "-"
+    lat = run["latency_ms"]
+    return f"{lat['p50']:.1f} / {lat['p90']:.1f} / {lat['p99']:.1f}"
+
+
+def _ok(passed: bool) -> str:
+    return "yes" if passed else "**NO**"
+
+
+def markdown(results: dict, scenarios: dict) -> str:
+    datasets = list(results["datasets"])
+    main = datasets[-1]
+    conns = results["config"]["connections"]
+    out: list[str] = []
+    w = out.append
+    m = results["machine"]
+    kind = (
+        "smoke run (tiny data: checks the harness, not the figures)"
+        if results["smoke"]
+        else "full run"
+    )
+    w(f"# Benchmark {results['name']}: cloud-task-api vs raw ASGI baseline\n")
+    w(f"{kind}; {results['elapsed_s']} s in all. Machine: {m['cores']} cores ({m['cpu']}), "
+      f"Python {m['python']}, Linux {m['kernel']}.  ")  # fmt: skip
+    w(f"Load average (1/5/15 min) at start {_load(results['loadavg_start'])}, at end "
+      f"{_load(results['loadavg_end'])} (the machine is shared: figures are noisy).  ")  # fmt: skip
+    w(
+        f"Stack: wrk ({m['tools']['wrk'].split(' [')[0]}) → nginx ({m['tools']['nginx']}, "
+        "deploy/nginx template, plain HTTP, 1 worker per nginx) → 2 Uvicorn instances "
+        f"({results['config']['workers']} workers in all, uvloop + httptools) → PostgreSQL 15 "
+        "(private cluster, fsync off as tests/support/services.py starts it) + Redis 7.  "
+    )
+    pk = m["packages"]
+    w("Packages: " + ", ".join(f"{k} {v}" for k, v in pk.items()) + ".  ")
+    data = "; ".join(
+        f"{name}: {d['users']:,} users × {d['tasks_per_user']} tasks + {d['deep_users']} users × "
+        f"{d['deep_tasks']:,} (deep pages) = {d['total_tasks']:,} tasks"
+        for name, d in results["datasets"].items()
+    )
+    w(f"Data: {data}.  ")
+    cfg = results["config"]
+    w(f"Each scenario: {cfg['duration_s']} s measured after {cfg['warmup_s']} s warm-up, "
+      f"{conns} connections, tokens of {cfg['token_users']} users (+ the deep-page users); "
+      "the project and the baseline alternate scenario by scenario.\n")  # fmt: skip
+
+    w(f"## Throughput and latency at {conns} connections ({main} tasks)\n")
+    w("| Scenario | Project req/s | Baseline req/s | Ratio | Target | Project p50/p90/p99 ms "
+      "| Baseline p50/p90/p99 ms | Errors P/B | SQL stmts/req P/B | Load 1m |")  # fmt: skip
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, (label, target) in scenarios.items():
+        p = _one(results, app="project", dataset=main, scenario=name, connections=conns)
+        b = _one(results, app="baseline", dataset=main, scenario=name, connections=conns)
+        if not p or not b:
+            continue
+        ratio = p["rps"] / b["rps"] if b["rps"] else 0
+        sp, sb = p["statements_per_request"], b["statements_per_request"]
+        w(f"| {name}: `{label}` | {p['rps']:,.0f} | {b['rps']:,.0f} | {ratio:.2f}× | "
+          f"≥ {target}× {_ok(ratio >= target)} | {_lat(p)} | {_lat(b)} | "
+          f"{_errors(p)} / {_errors(b)} | {_stmts(sp)} / {_stmts(sb)} | "
+          f"{p['loadavg'][0]:.2f} |")  # fmt: skip
+    w("\nSQL stmts/req: statements per request under load from pg_stat_statements, as "
+      "`queries + transaction-control`; every statement the app sent, BEGIN/COMMIT/SAVEPOINT "
+      "included.\n")  # fmt: skip
+
+    if len(datasets) > 1:
+        small = datasets[0]
+        w(f"## {small} vs {main} tasks (same scenarios, {conns} connections)\n")
+        w(f"| Scenario | App | {small} req/s | {main} req/s | {small} p50 ms | {main} p50 ms "
+          f"| Ratio of medians {main}/{small} | Target ≤ 1.2 |")  # fmt: skip
+        w("|---|---|---:|---:|---:|---:|---:|---:|")
+        for name in ("list", "deep"):
+            for app in ("project", "baseline"):
+                s = _one(results, app=app, dataset=small, scenario=name, connections=conns)
+                lg = _one(results, app=app, dataset=main, scenario=name, connections=conns)
+                if not s or not lg:
+                    continue
+                ratio = lg["latency_ms"]["p50"] / s["latency_ms"]["p50"]
+                w(f"| {name} | {app} | {s['rps']:,.0f} | {lg['rps']:,.0f} | "
+                  f"{s['latency_ms']['p50']:.1f} | {lg['latency_ms']['p50']:.1f} | {ratio:.2f} | "
+                  f"{_ok(ratio <= 1.2) if app == 'project' else '-'} |")  # fmt: skip
+        w("")
+
+    w(f"## Latency vs connections (`GET /tasks/?page_size=20`, {main} tasks)\n")
+    w(
+        "| Connections | Project req/s | Project p50/p90/p99 ms | Project errors "
+        "| Baseline req/s | Baseline p50/p90/p99 ms | Baseline errors | p99/p50 project |"
+    )
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for c in sorted({r["connections"] for r in _runs(results, scenario="list", dataset=main)}):
+        p = _one(results, app="project", dataset=main, scenario="list", connections=c)
+        b = _one(results, app="baseline", dataset=main, scenario="list", connections=c)
+        if not p or not b:
+            continue
+        spread = p["latency_ms"]["p99"] / max(p["latency_ms"]["p50"], 0.001)
+        w(f"| {c} | {p['rps']:,.0f} | {_lat(p)} | {_errors(p)} | {b['rps']:,.0f} | {_lat(b)} | "
+          f"{_errors(b)} | {spread:.1f} |")  # fmt: skip
+    w("")
+
+    queries = results.get("queries") or {}
+    if queries:
+        w("## SQL queries per request (project, Django's own count)\n")
+        w("Counted in-process with `CaptureQueriesContext` on the same database, after one "
+          "warm-up request (the token version is cached, as under load).\n")  # fmt: skip
+        w("| Request | Status | Queries | Of which on accounts_user |")
+        w("|---|---:|---:|---:|")
+        for name, q in queries.items():
+            w(f"| {name} | {q['status']} | {q['queries']} | {q['user_table_queries']} |")
+        w("")
+
+    memory = results.get("memory_kib") or {}
+    if memory:
+        w("## Resident memory per worker after the run\n")
+        w("| App | Worker PIDs | RSS MB each | Max MB | Target ≤ 120 MB |")
+        w("|---|---|---|---:|---:|")
+        for app, workers in memory.items():
+            values = [v / MIB for v in workers.values()]
+            w(
+                f"| {app} | {', '.join(workers)} | {', '.join(f'{v:.0f}' for v in values)} | "
+                f"{max(values):.0f} | {_ok(max(values) <= 120) if app == 'project' else '-'} |"
+            )
+        w("")
+
+    w("## Targets (project)\n")
+    for line in targets(results, scenarios):
+        w(f"- {line}")
+    w("")
+
+    if results.get("profiles"):
+        w("## Profiles\n")
+        for app, svg in results["profiles"].items():
+            w(f"- {app}: [{svg}]({svg}) (py-spy, one worker, list scenario)")
+        w("")
+
+    if queries:
+        w("## SQL and plans (project)\n")
+        for name, q in queries.items():
+            if not q["sql"]:
+                continue
+            w(f"<details><summary>{name}: {q['queries']} queries</summary>\n")
+            w("```sql")
+            out.extend(q["sql"])
+            w("```")
+            for plan in q["plans"]:
+                w("```")
+                w(plan)
+                w("```")
+            w("</details>\n")
+    return "\n".join(out) + "\n"
+
+
+def _stmts(counts: dict) -> str:
+    if not counts:
+        return "-"
+    return f"{counts['sql']:.2f}+{counts['transaction']:.2f}"
+
+
+def _load(values) -> str:
+    return "/".join(f"{v:.2f}" for v in values)
+
+
+def targets(results: dict, scenarios: dict) -> list[str]:
+    datasets = list(results["datasets"])
+    main = datasets[-1]
+    conns = results["config"]["connections"]
+    lines = []
+    for name, (_, target) in scenarios.items():
+        p = _one(results, app="project", dataset=main, scenario=name, connections=conns)
+        b = _one(results, app="baseline", dataset=main, scenario=name, connections=conns)
+        if p and b and b["rps"]:
+            ratio = p["rps"] / b["rps"]
+            lines.append(
+                f"{name}: {ratio:.2f}× baseline throughput (≥ {target}×): {_ok(ratio >= target)}"
+            )
+    if len(datasets) > 1:
+        for name in ("list", "deep"):
+            s = _one(results, app="project", dataset=datasets[0], scenario=name, connections=conns)
+            lg = _one(results, app="project", dataset=main, scenario=name, connections=conns)
+            if s and lg:
+                ratio = lg["latency_ms"]["p50"] / s["latency_ms"]["p50"]
+                lines.append(
+                    f"{name} at {main} vs {datasets[0]}: median ×{ratio:.2f} (≤ 1.2): "
+                    f"{_ok(ratio <= 1.2)}"
+                )
+    queries = results.get("queries") or {}
+    if queries:
+        worst = max(q["queries"] for q in queries.values())
+        auth = sum(q["user_table_queries"] for q in queries.values())
+        lines.append(
+            f"SQL queries per task request: at most {worst} (≤ 2, any page size): {_ok(worst <= 2)}"
+        )
+        constant = all(
+            queries[f"{n} page_size=100"]["queries"] == queries[n]["queries"]
+            for n in ("list", "filtered", "deep")
+            if n in queries and f"{n} page_size=100" in queries
+        )
+        lines.append(f"Queries constant in page_size (20 vs 100): {_ok(constant)}")
+        under_load = max(
+            (
+                r["statements_per_request"].get("auth_user", 0)
+                for r in _runs(results, app="project")
+            ),
+            default=0,
+        )
+        lines.append(
+            f"No DB lookup to authenticate: {auth} accounts_user queries in-process, "
+            f"≤ {under_load:.3f} per request under load: {_ok(auth == 0 and under_load < 0.01)}"
+        )
+    p = _one(results, app="project", dataset=main, scenario="list", connections=conns)
+    if p:
+        spread = p["latency_ms"]["p99"] / max(p["latency_ms"]["p50"], 0.001)
+        lines.append(
+            f"p99 ≤ 4× p50 at {conns} connections (list): {spread:.1f}×: {_ok(spread <= 4)}"
+        )
+    biggest = max(results["config"]["sweep"])
+    at_max = _runs(results, app="project", connections=biggest)
+    if at_max:
+        errors = sum(_errors(r) for r in at_max)
+        lines.append(f"Errors at {biggest} connections: {errors}: {_ok(errors == 0)}")
+    memory = (results.get("memory_kib") or {}).get("project")
+    if memory:
+        worst = max(memory.values()) / MIB
+        lines.append(f"RSS per worker: max {worst:.0f} MB (≤ 120 MB): {_ok(worst <= 120)}")
+    total_errors = sum(_errors(r) for r in results["runs"])
+    lines.append(f"Errors over every run, both apps: {total_errors}")
+    return lines
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    main = list(results["datasets"])[-1]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for app, style in (("project", "o-"), ("baseline", "s--")):
+        runs = sorted(
+            _runs(results, app=app, dataset=main, scenario="list"), key=lambda r: r["connections"]
+        )
+        xs = [r["connections"] for r in runs]
+        left.plot(xs, [r["rps"] for r in runs], style, label=app)
+        right.plot(xs, [r["latency_ms"]["p99"] for r in runs], style, label=app)
+    for axis, title, unit in ((left, "Throughput", "requests/s"), (right, "p99 latency", "ms")):
+        axis.set_xscale("log", base=2)
+        axis.set_xlabel("connections")
+        axis.set_ylabel(unit)
+        axis.set_title(f"{title}: GET /tasks/?page_size=20 ({main} tasks)")
+        axis.grid(True, alpha=0.3)
+        axis.legend()
+    fig.suptitle(f"{results['name']} (load avg at start {_load(results['loadavg_start'])})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

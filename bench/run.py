@@ -1,0 +1,663 @@
+"""`make bench`: the project against a raw ASGI baseline, on the production stack.
+
+    python -m bench            full run: 10k and 1M tasks, every scenario, the latency sweep
+    python -m bench --smoke    tiny data, 2 s a scenario, no 1M seed (under a minute)
+    python -m bench --profile  also py-spy flame graphs of one worker during the list scenario
+
+Private PostgreSQL (pg_stat_statements loaded), Redis, nginx (deploy/nginx's template) and
+Uvicorn, all on free loopback ports in a temporary directory, stopped by PID at the end. Writes
+bench/results/bench-<timestamp>.md/.json/.png (or --out DIR) and prints the Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import requests
+
+from bench import report
+from bench.seed import DataSet, seed, task_ids_by_owner
+from bench.stack import (
+    NginxServer,
+    PostgresServer,
+    RedisServer,
+    Uvicorn,
+    cores,
+    enable_pg_stat_statements,
+    rss_kib,
+)
+from tests.support.servers import BIN, REPO, app_environment
+from tests.support.services import require
+
+BENCH = Path(__file__).resolve().parent
+LUA = BENCH / "wrk" / "api.lua"
+APPS = {"project": "taskapi.asgi:application", "baseline": "bench.baseline_app:app"}
+SCENARIOS = {
+    # name: (label, target ratio to the baseline)
+    "list": ("GET /tasks/?page_size=20", 0.5),
+    "filtered": ("GET /tasks/?completed=false&ordering=-due_date", 0.5),
+    "deep": ("GET /tasks/ page 51 (cursor after 50 pages)", 0.5),
+    "retrieve": ("GET /tasks/{id}/", 0.5),
+    "patch": ("PATCH /tasks/{id}/", 0.4),
+    "create": ("POST /tasks/", 0.4),
+}
+COMPARED = ("list", "deep")  # run on both data sets: 10k vs 1M
+DEEP_PAGES = 50
+
+
+@dataclass
+class Config:
+    smoke: bool
+    duration: int
+    warmup: int
+    sweep_duration: int
+    connections: int
+    sweep: list[int]
+    datasets: list[DataSet]
+    token_users: int
+    workers: int
+    profile: bool
+    out_dir: Path
+    keep: bool = False
+    name: str = "bench"
+
+    @property
+    def main(self) -> DataSet:
+        return self.datasets[-1]
+
+
+@dataclass
+class Run:
+    app: str
+    dataset: str
+    scenario: str
+    connections: int
+    duration_s: float
+    requests: int
+    rps: float
+    errors: dict
+    latency_ms: dict
+    statements_per_request: dict = field(default_factory=dict)
+    statements: list = field(default_factory=list)
+    loadavg: tuple = ()
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- the project's side ------------------------------------------------------------------------
+def django_side(env: dict[str, str], *args: str) -> dict:
+    result = subprocess.run(
+        [str(BIN / "python"), "-m", "bench.django_side", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench.django_side {args[0]} failed:\n{result.stderr[-4000:]}")
+    return json.loads(result.stdout)
+
+
+# --- load --------------------------------------------------------------------------------------
+def wrk(url: str, data_file: Path, scenario: str, *, connections: int, seconds: int) -> dict:
+    threads = max(1, min(cores(), connections))
+    argv = [
+        require("wrk"),
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        str(data_file),
+        scenario,
+        str(threads),
+    ]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return json.loads(line.removeprefix("BENCH_JSON "))
+    raise RuntimeError(
+        f"wrk printed no result ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    )
+
+
+class Statements:
+    """Statements the app ran in one database while a scenario ran (pg_stat_statements)."""
+
+    def __init__(self, pg: PostgresServer, database: str) -> None:
+        self.conninfo = f"host=127.0.0.1 port={pg.port} user=postgres dbname=postgres"
+        self.database = database
+
+    def reset(self) -> None:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            conn.execute("SELECT pg_stat_statements_reset()")
+
+    def per_request(self, requests_done: int) -> tuple[dict, list]:
+        """Statements per request by kind, and the statements with their calls per request."""
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT s.query, s.calls FROM pg_stat_statements s "
+                "JOIN pg_database d ON d.oid = s.dbid "
+                # Top level only: not the foreign-key check an INSERT runs inside PostgreSQL.
+                "WHERE d.datname = %s AND s.toplevel ORDER BY s.calls DESC",
+                (self.database,),
+            ).fetchall()
+        done = max(requests_done, 1)
+        counts = {"sql": 0, "transaction": 0, "auth_user": 0}
+        for query, calls in rows:
+            verb = query.lstrip().split(None, 1)[0].upper() if query.strip() else ""
+            if verb in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
+                counts["sql"] += calls
+                if "accounts_user" in query:
+                    counts["auth_user"] += calls
+            else:
+                counts["transaction"] += calls
+        statements = [[round(calls / done, 3), query[:300]] for query, calls in rows[:8]]
+        return {k: round(v / done, 3) for k, v in counts.items()}, statements
+
+
+class AccessLog:
+    """Requests nginx answered, counted in its access log: in-flight requests that finish after
+    wrk stops are counted too, so statements per request are exact."""
+
+    def __init__(self, nginx: NginxServer) -> None:
+        self.path = nginx.prefix / "logs" / "taskapi.access.log"
+        self.offset = 0
+
+    def mark(self) -> None:
+        self.offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def count(self) -> int:
+        with self.path.open("rb") as log_file:
+            log_file.seek(self.offset)
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: log_file.read(1 << 20), b""))
+
+
+# --- per data set ------------------------------------------------------------------------------
+@dataclass
+class Served:
+    uvicorns: dict[str, list[Uvicorn]]
+    nginx: dict[str, NginxServer]
+
+    def url(self, app: str) -> str:
+        return self.nginx[app].base_url
+
+    def stop(self) -> None:
+        for server in self.nginx.values():
+            with contextlib.suppress(Exception):
+                server.stop()
+        for group in self.uvicorns.values():
+            for server in group:
+                with contextlib.suppress(Exception):
+                    server.stop()
+
+
+def serve(env: dict[str, str], workdir: Path, workers: int) -> Served:
+    # Two instances behind nginx (deploy/nginx's two upstreams), one worker per core in all.
+    per_instance = max(1, workers // 2)
+    instances = 2 if workers >= 2 else 1
+    uvicorns: dict[str, list[Uvicorn]] = {}
+    nginx: dict[str, NginxServer] = {}
+    try:
+        for app, module in APPS.items():
+            uvicorns[app] = [
+                Uvicorn.start(app, module, env, workdir=workdir, workers=per_instance)
+                for _ in range(instances)
+            ]
+            nginx[app] = NginxServer.start(
+                workdir / app, [u.address for u in uvicorns[app]], tls=False
+            )
+    except BaseException:
+        Served(uvicorns, nginx).stop()
+        raise
+    return Served(uvicorns, nginx)
+
+
+def walk_deep(base_url: str, token: str) -> str:
+    """The path of page 51: follow `next` from page 1, 50 times, as a client would."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    url = f"{base_url}/tasks/?page_size=20"
+    for _ in range(DEEP_PAGES):
+        response = session.get(url, timeout=10)
+        response.raise_for_status()
+        next_url = response.json()["next"]
+        if not next_url:
+            raise RuntimeError("ran out of pages before page 51: the deep users need more tasks")
+        parts = urlsplit(next_url)
+        url = f"{base_url}{parts.path}?{parts.query}"
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def write_lua_data(path: Path, users: list[dict]) -> None:
+    lines = ["return { users = {"]
+    for user in users:
+        for text in (user["token"], user.get("path", "")):
+            if any(char in text for char in '"\\\n'):
+                raise ValueError(f"unexpected character in {text!r}")
+        ids = ",".join(str(i) for i in user["ids"])
+        lines.append(
+            f'  {{token="{user["token"]}", path="{user.get("path", "")}", ids={{{ids}}}}},'
+        )
+    lines.append("} }")
+    path.write_text("\n".join(lines) + "\n")
+
+
+SHAPE_KEYS = {
+    "id",
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_date",
+    "created_at",
+    "updated_at",
+}
+
+
+def preflight(url: str, app: str, user: dict, deep_user: dict) -> None:
+    """One request per scenario, as wrk will send it: right status and the Task shape."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {user['token']}"
+    task_id = user["ids"][0]
+    checks = {
+        "list": ("GET", "/tasks/?page_size=20", None, 200),
+        "filtered": ("GET", "/tasks/?completed=false&ordering=-due_date", None, 200),
+        "retrieve": ("GET", f"/tasks/{task_id}/", None, 200),
+        "patch": ("PATCH", f"/tasks/{task_id}/", {"title": "Preflight"}, 200),
+        "create": ("POST", "/tasks/", {"title": "Preflight", "priority": "high"}, 201),
+    }
+    for name, (method, path, body, status) in checks.items():
+        response = session.request(method, f"{url}{path}", json=body, timeout=10)
+        if response.status_code != status:
+            raise RuntimeError(f"{app} {name}: {response.status_code} {response.text[:500]}")
+        payload = response.json()
+        task = payload["results"][0] if "results" in payload else payload
+        if set(task) != SHAPE_KEYS:
+            raise RuntimeError(f"{app} {name}: Task keys {sorted(task)} != {sorted(SHAPE_KEYS)}")
+    deep = requests.get(
+        f"{url}{deep_user['path']}",
+        headers={"Authorization": f"Bearer {deep_user['token']}"},
+        timeout=10,
+    )
+    if deep.status_code != 200 or len(deep.json()["results"]) != 20:
+        raise RuntimeError(f"{app} deep page: {deep.status_code} {deep.text[:300]}")
+
+
+def measure(
+    config: Config,
+    served: Served,
+    stats: Statements,
+    data_files: dict[str, Path],
+    dataset: DataSet,
+    scenario: str,
+    app: str,
+    connections: int,
+    seconds: int,
+) -> Run:
+    url = served.url(app)
+    if config.warmup:
+        wrk(url, data_files[app], scenario, connections=connections, seconds=config.warmup)
+    loadavg = os.getloadavg()
+    access_log = AccessLog(served.nginx[app])
+    stats.reset()
+    access_log.mark()
+    result = wrk(url, data_files[app], scenario, connections=connections, seconds=seconds)
+    time.sleep(0.5)  # the requests still in flight when wrk stopped
+    per_request, statements = stats.per_request(access_log.count())
+    duration = result["duration_us"] / 1e6
+    run = Run(
+        app=app,
+        dataset=dataset.name,
+        scenario=scenario,
+        connections=connections,
+        duration_s=round(duration, 2),
+        requests=result["requests"],
+        rps=round(result["requests"] / duration, 1),
+        errors=result["errors"],
+        latency_ms={k: round(v / 1000, 2) for k, v in result["latency_us"].items()},
+        statements_per_request=per_request,
+        statements=statements,
+        loadavg=tuple(round(x, 2) for x in loadavg),
+    )
+    log(
+        f"{dataset.name:>4} {scenario:<8} {app:<8} c={connections:<3} {run.rps:>8.1f} req/s "
+        f"p50 {run.latency_ms['p50']} ms p99 {run.latency_ms['p99']} ms "
+        f"errors {sum(run.errors.values())} load {loadavg[0]:.2f}"
+    )
+    return run
+
+
+def profile(config: Config, served: Served, data_files: dict[str, Path], seconds: int) -> dict:
+    """py-spy flame graphs of one worker of each app during the list scenario."""
+    py_spy = BIN / "py-spy"
+    if not py_spy.exists():
+        log("py-spy is not installed in the venv: no profile (pip install py-spy)")
+        return {}
+    outputs = {}
+    for app in APPS:
+        pid = served.uvicorns[app][0].worker_pids()[0]
+        svg = config.out_dir / f"{config.name}-flame-{app}-list.svg"
+        spy = subprocess.Popen(
+            [
+                str(py_spy),
+                "record",
+                "-p",
+                str(pid),
+                "-d",
+                str(seconds),
+                "-r",
+                "200",
+                "-o",
+                str(svg),
+                "--format",
+                "flamegraph",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(0.5)
+        wrk(
+            served.url(app),
+            data_files[app],
+            "list",
+            connections=config.connections,
+            seconds=seconds,
+        )
+        _, err = spy.communicate(timeout=60)
+        if spy.returncode != 0:
+            log(f"py-spy failed for {app}: {err[-500:]}")
+            continue
+        outputs[app] = svg.name
+    return outputs
+
+
+def bench_dataset(
+    config: Config,
+    pg: PostgresServer,
+    env: dict[str, str],
+    dataset: DataSet,
+    workdir: Path,
+    results: dict,
+) -> None:
+    is_main = dataset is config.main
+    database = f"bench_{dataset.name.lower()}"
+    pg.create_database(database)
+    env = {**env, "DATABASE_URL": pg.url(database)}
+    conninfo = f"host=127.0.0.1 port={pg.port} user=postgres dbname={database}"
+
+    log(f"{dataset.name}: migrate, seed {dataset.total_tasks:,} tasks")
+    prepared = django_side(env, "prepare")
+    seed(conninfo, dataset, password_hash=prepared["password_hash"], log=log)
+
+    regular = max(1, dataset.users // config.token_users)
+    token_user_ids = list(range(1, dataset.users + 1, regular))[: config.token_users]
+    deep_ids = dataset.deep_user_ids()
+    tokens = django_side(env, "tokens", *map(str, token_user_ids + deep_ids))
+    ids = task_ids_by_owner(conninfo, token_user_ids + deep_ids)
+
+    (workdir / dataset.name).mkdir()
+    served = serve(env, workdir / dataset.name, config.workers)
+    try:
+        data_files = {}
+        deep_users_by_app = {}
+        for app in APPS:
+            url = served.url(app)
+            deep_users = [
+                {"token": tokens[str(pk)], "ids": ids[pk], "path": walk_deep(url, tokens[str(pk)])}
+                for pk in deep_ids
+            ]
+            users = [{"token": tokens[str(pk)], "ids": ids[pk]} for pk in token_user_ids]
+            preflight(url, app, users[0], deep_users[0])
+            data_files[app] = workdir / f"data-{dataset.name}-{app}.lua"
+            write_lua_data(data_files[app], users)
+            data_files[f"{app}-deep"] = workdir / f"data-{dataset.name}-{app}-deep.lua"
+            write_lua_data(data_files[f"{app}-deep"], deep_users)
+            deep_users_by_app[app] = deep_users
+            # Warm every worker: imports, pools, token-version cache.
+            wrk(
+                url,
+                data_files[app],
+                "list",
+                connections=config.connections,
+                seconds=max(2, config.warmup),
+            )
+
+        stats = Statements(pg, database)
+        scenarios = list(SCENARIOS) if is_main else list(COMPARED)
+        runs = results["runs"]
+        for scenario in scenarios:
+            if scenario == "patch" and is_main:
+                sweep(config, served, stats, data_files, dataset, runs)
+            for app in APPS:
+                files = {a: data_files[f"{a}-deep" if scenario == "deep" else a] for a in APPS}
+                runs.append(
+                    measure(
+                        config,
+                        served,
+                        stats,
+                        files,
+                        dataset,
+                        scenario,
+                        app,
+                        config.connections,
+                        config.duration,
+                    )
+                )
+        if is_main:
+            if config.profile:
+                results["profiles"] = profile(config, served, data_files, 10)
+            results["memory_kib"] = {
+                app: {str(pid): rss_kib(pid) for u in group for pid in u.worker_pids()}
+                for app, group in served.uvicorns.items()
+            }
+            results["queries"] = count_queries(
+                env, tokens, ids, token_user_ids, deep_ids, deep_users_by_app["project"], workdir
+            )
+    finally:
+        served.stop()
+
+
+def sweep(config, served, stats, data_files, dataset, runs) -> None:
+    for connections in config.sweep:
+        if connections == config.connections:
+            continue  # the main run of the list scenario gives this point
+        for app in APPS:
+            runs.append(
+                measure(
+                    config,
+                    served,
+                    stats,
+                    data_files,
+                    dataset,
+                    "list",
+                    app,
+                    connections,
+                    config.sweep_duration,
+                )
+            )
+
+
+def count_queries(env, tokens, ids, token_user_ids, deep_ids, deep_users, workdir) -> dict:
+    user = token_user_ids[0]
+    task_id = ids[user][1]
+    spec = {
+        "token": tokens[str(user)],
+        "requests": {
+            "list": {"method": "GET", "path": "/tasks/?page_size=20", "explain": True},
+            "list page_size=100": {"method": "GET", "path": "/tasks/?page_size=100"},
+            "filtered": {
+                "method": "GET",
+                "path": "/tasks/?completed=false&ordering=-due_date",
+                "explain": True,
+            },
+            "filtered page_size=100": {
+                "method": "GET",
+                "path": "/tasks/?completed=false&ordering=-due_date&page_size=100",
+            },
+            "retrieve": {"method": "GET", "path": f"/tasks/{task_id}/", "explain": True},
+            "patch": {
+                "method": "PATCH",
+                "path": f"/tasks/{task_id}/",
+                "body": {"completed": True, "title": "Counted"},
+            },
+            "create": {
+                "method": "POST",
+                "path": "/tasks/",
+                "body": {"title": "Counted", "priority": "low"},
+            },
+        },
+    }
+    deep_spec = {
+        "token": tokens[str(deep_ids[0])],
+        "requests": {
+            "deep": {"method": "GET", "path": deep_users[0]["path"], "explain": True},
+            "deep page_size=100": {
+                "method": "GET",
+                "path": deep_users[0]["path"].replace("page_size=20", "page_size=100"),
+            },
+        },
+    }
+    counted = {}
+    for name, body in (("tasks", spec), ("deep", deep_spec)):
+        spec_path = workdir / f"queries-{name}.json"
+        spec_path.write_text(json.dumps(body))
+        counted.update(django_side(env, "queries", str(spec_path)))
+    return counted
+
+
+# --- main --------------------------------------------------------------------------------------
+def parse(argv: list[str]) -> Config:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny data, seconds per scenario")
+    parser.add_argument("--profile", action="store_true", help="py-spy flame graphs of a worker")
+    parser.add_argument("--duration", type=int, help="seconds per measured scenario")
+    parser.add_argument("--workers", type=int, default=cores(), help="Uvicorn workers in all")
+    parser.add_argument("--out", type=Path, help="directory for the results")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        datasets = [DataSet("tiny", users=20, deep_users=2)]
+        duration, warmup, sweep_duration, sweep_points, token_users = 2, 0, 2, [1, 64], 20
+    else:
+        datasets = [DataSet("10k", users=100), DataSet("1M", users=10_000)]
+        duration, warmup, sweep_duration, sweep_points, token_users = (
+            15,
+            2,
+            10,
+            [1, 16, 64, 256],
+            256,
+        )
+    return Config(
+        smoke=args.smoke,
+        duration=args.duration or duration,
+        warmup=warmup,
+        sweep_duration=min(sweep_duration, args.duration or sweep_duration),
+        connections=64,
+        sweep=sweep_points,
+        datasets=datasets,
+        token_users=token_users,
+        workers=args.workers,
+        profile=args.profile,
+        out_dir=args.out or BENCH / "results",
+        keep=args.keep,
+    )
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop every process
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    started = time.monotonic()
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = f"bench-{'smoke-' if config.smoke else ''}{stamp}"
+    config.name = name
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="taskapi-bench-"))
+    results: dict = {
+        "name": name,
+        "smoke": config.smoke,
+        "started": stamp,
+        "machine": report.machine(config.workers),
+        "loadavg_start": os.getloadavg(),
+        "datasets": {d.name: asdict(d) | {"total_tasks": d.total_tasks} for d in config.datasets},
+        "config": {
+            "duration_s": config.duration,
+            "warmup_s": config.warmup,
+            "sweep_duration_s": config.sweep_duration,
+            "connections": config.connections,
+            "sweep": config.sweep,
+            "workers": config.workers,
+            "token_users": config.token_users,
+        },
+        "runs": [],
+    }
+    log(f"workdir {workdir}; load average {os.getloadavg()}")
+    pg = redis = None
+    try:
+        pg = PostgresServer.start()
+        enable_pg_stat_statements(pg, shared_buffers="128MB" if config.smoke else "512MB")
+        redis = RedisServer.start(workdir)
+        env = app_environment(
+            REDIS_URL=redis.url(),
+            TRUSTED_PROXIES="127.0.0.1",
+            ACCESS_TOKEN_LIFETIME="7200",  # noqa: S106  (seconds: the tokens outlive the run)
+            PYTHONUNBUFFERED="1",
+        )
+        for dataset in config.datasets:
+            bench_dataset(config, pg, env, dataset, workdir, results)
+    finally:
+        for server in (redis, pg):
+            if server is not None:
+                with contextlib.suppress(Exception):
+                    server.stop()
+        if config.keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    results["loadavg_end"] = os.getloadavg()
+    results["elapsed_s"] = round(time.monotonic() - started, 1)
+    runs = results["runs"]
+    results["runs"] = [asdict(run) for run in runs]
+    markdown = report.markdown(results, SCENARIOS)
+    (config.out_dir / f"{name}.json").write_text(json.dumps(results, indent=1))
+    (config.out_dir / f"{name}.md").write_text(markdown)
+    with contextlib.suppress(ImportError):
+        report.plot(results, config.out_dir / f"{name}.png")
+    print(markdown)
+    log(f"done in {results['elapsed_s']} s: {config.out_dir / name}.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

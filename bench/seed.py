@@ -1,0 +1,174 @@
+"""Bulk data for the benchmark: COPY straight into the project's tables after `migrate`.
+
+Rows go in in time order, round-robin over the users (task j of every user, then task j+1 ...),
+the way a real table fills up: one user's tasks are spread over the whole table, not packed
+together on a few pages, so the figures at 1M tasks are not flattered by locality.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+import psycopg
+
+USER_TABLE = "accounts_user"
+TASK_TABLE = "tasks_task"
+T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+DESCRIPTION = "Seeded by bench/seed.py: a description of typical length for a task, ~80 chars."
+PRIORITIES = ("low", "medium", "high")
+BLOCK_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """`users` users with `tasks_per_user` tasks each, plus `deep_users` with `deep_tasks` each
+    (enough to walk 50 pages of 20 and still have a page 51)."""
+
+    name: str
+    users: int
+    tasks_per_user: int = 100
+    deep_users: int = 8
+    deep_tasks: int = 1_100
+
+    @property
+    def total_tasks(self) -> int:
+        return self.users * self.tasks_per_user + self.deep_users * self.deep_tasks
+
+    @property
+    def total_users(self) -> int:
+        return self.users + self.deep_users
+
+    def deep_user_ids(self) -> list[int]:
+        # Users are numbered 1..users, then the deep ones.
+        return list(range(self.users + 1, self.total_users + 1))
+
+
+def _columns(conn: psycopg.Connection, table: str) -> dict[str, tuple[bool, bool]]:
+    """column -> (nullable, has a database default or identity)."""
+    rows = conn.execute(
+        """
+        SELECT column_name, is_nullable = 'YES',
+               column_default IS NOT NULL OR is_identity = 'YES'
+        FROM information_schema.columns WHERE table_name = %s
+        """,
+        (table,),
+    ).fetchall()
+    if not rows:
+        raise RuntimeError(f"table {table} does not exist: has the project's migration landed?")
+    return {name: (nullable, defaulted) for name, nullable, defaulted in rows}
+
+
+def _check_covered(table: str, columns: dict[str, tuple[bool, bool]], given: list[str]) -> None:
+    missing = [
+        name
+        for name, (nullable, defaulted) in columns.items()
+        if name not in given and not nullable and not defaulted
+    ]
+    if missing:
+        raise RuntimeError(f"bench/seed.py gives no value for {table}.{missing}: add them")
+
+
+def _ts(moment: dt.datetime) -> str:
+    return moment.isoformat()
+
+
+def _copy_users(conn: psycopg.Connection, data: DataSet, password_hash: str) -> None:
+    columns = _columns(conn, USER_TABLE)
+    values = {
+        "id": lambda i: str(i),
+        "password": lambda i: password_hash,
+        "last_login": lambda i: "\\N",
+        "email": lambda i: f"bench-user-{i}@example.com",
+        "date_joined": lambda i: _ts(T0),
+        "is_active": lambda i: "t",
+        "token_version": lambda i: "0",
+    }
+    given = [name for name in values if name in columns]
+    _check_covered(USER_TABLE, columns, given)
+    with conn.cursor().copy(f"COPY {USER_TABLE} ({', '.join(given)}) FROM STDIN") as copy:
+        lines = []
+        for i in range(1, data.total_users + 1):
+            lines.append("\t".join(values[name](i) for name in given) + "\n")
+        copy.write("".join(lines))
+
+
+def _task_rows(data: DataSet):
+    """(id, owner_id, j) in insertion order."""
+    regular = range(1, data.users + 1)
+    deep = data.deep_user_ids()
+    task_id = 0
+    for j in range(max(data.tasks_per_user, data.deep_tasks)):
+        owners = (regular if j < data.tasks_per_user else ()), (deep if j < data.deep_tasks else ())
+        for group in owners:
+            for owner in group:
+                task_id += 1
+                yield task_id, owner, j
+
+
+def _copy_tasks(conn: psycopg.Connection, data: DataSet) -> None:
+    columns = _columns(conn, TASK_TABLE)
+    known = [
+        "id", "owner_id", "title", "description", "completed", "completed_at", "priority",
+        "due_date", "created_at", "updated_at", "version",
+    ]  # fmt: skip
+    given = [name for name in known if name in columns]
+    _check_covered(TASK_TABLE, columns, given)
+    day = dt.timedelta(days=1)
+    base_date = T0.date()
+    with conn.cursor().copy(f"COPY {TASK_TABLE} ({', '.join(given)}) FROM STDIN") as copy:
+        lines: list[str] = []
+        for task_id, owner, j in _task_rows(data):
+            created = T0 + dt.timedelta(seconds=task_id, microseconds=task_id % 997)
+            completed = task_id % 5 in (1, 3)  # 40 % done
+            due = "\\N" if task_id % 5 == 0 else (base_date + (task_id * 7 % 400) * day).isoformat()
+            row = {
+                "id": str(task_id),
+                "owner_id": str(owner),
+                "title": f"Task {j} of user {owner}",
+                "description": DESCRIPTION,
+                "completed": "t" if completed else "f",
+                "completed_at": _ts(created + day) if completed else "\\N",
+                "priority": PRIORITIES[task_id % 3],
+                "due_date": due,
+                "created_at": _ts(created),
+                "updated_at": _ts(created),
+                "version": "1",
+            }
+            lines.append("\t".join(row[name] for name in given) + "\n")
+            if len(lines) >= BLOCK_ROWS:
+                copy.write("".join(lines))
+                lines.clear()
+        copy.write("".join(lines))
+
+
+def seed(conninfo: str, data: DataSet, *, password_hash: str, log=print) -> None:
+    started = time.monotonic()
+    with psycopg.connect(conninfo, autocommit=False) as conn:
+        conn.execute(f"TRUNCATE {TASK_TABLE}, {USER_TABLE} RESTART IDENTITY CASCADE")
+        _copy_users(conn, data, password_hash)
+        _copy_tasks(conn, data)
+        for table in (USER_TABLE, TASK_TABLE):
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: E501
+            )
+        conn.commit()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"VACUUM (ANALYZE) {USER_TABLE}, {TASK_TABLE}")
+    log(
+        f"seeded {data.name}: {data.total_users:,} users, {data.total_tasks:,} tasks "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+
+
+def task_ids_by_owner(conninfo: str, owners: list[int], limit: int = 100) -> dict[int, list[int]]:
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute(
+            f"""
+            SELECT owner_id, (array_agg(id ORDER BY id))[1:%s]
+            FROM {TASK_TABLE} WHERE owner_id = ANY(%s) GROUP BY owner_id
+            """,
+            (limit, owners),
+        ).fetchall()
+    return {owner: ids for owner, ids in rows}

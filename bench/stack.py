@@ -1,0 +1,139 @@
+"""The processes a benchmark run drives.
+
+PostgreSQL, Redis and nginx come from tests/support/services.py (the production nginx template,
+plain HTTP on loopback). Uvicorn is started here because the baseline is another ASGI app; its
+flags are the production ones (services.UVICORN_ARGS, from deploy/systemd/taskapi@.service).
+Everything listens on a free loopback port and is stopped by the PID started here.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from tests.support.servers import BIN, REPO, free_port
+from tests.support.services import (
+    UVICORN_ARGS,
+    NginxServer,
+    PostgresServer,
+    RedisServer,
+    _as_postgres,
+    pg_bin,
+)
+
+__all__ = ["NginxServer", "PostgresServer", "RedisServer", "Uvicorn", "enable_pg_stat_statements"]
+
+
+def enable_pg_stat_statements(pg: PostgresServer, *, shared_buffers: str) -> None:
+    """Restart the cluster with pg_stat_statements loaded (it counts statements under load).
+
+    `pg_ctl restart` keeps the command-line options the cluster was started with; ALTER SYSTEM
+    adds the ones PostgresServer.start does not set.
+    """
+    pg.psql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+    pg.psql(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers}'")
+    # -l: the new postmaster must not inherit (and hold open) the pipe psql's output is read from.
+    _as_postgres(
+        [pg_bin("pg_ctl"), "-D", str(pg.data_dir), "-l", str(pg.log_path), "-m", "fast", "-w",
+         "restart"]
+    )  # fmt: skip
+    pg.pid = int((pg.data_dir / "postmaster.pid").read_text().split()[0])
+    pg.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    # Known only once the library is loaded.
+    pg.psql("ALTER SYSTEM SET pg_stat_statements.track = 'all'")
+    pg.psql("SELECT pg_reload_conf()")
+
+
+@dataclass
+class Uvicorn:
+    """One Uvicorn master (and its workers), started with the production flags."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    _log: object = field(default=None, repr=False)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(
+        cls, name: str, app: str, env: dict[str, str], *, workdir: Path, workers: int
+    ) -> Uvicorn:
+        port = free_port()
+        log_path = workdir / f"{name}-{port}.log"
+        log = log_path.open("wb")
+        process = subprocess.Popen(
+            [str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10",
+             *UVICORN_ARGS],
+            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        server = cls(name, process, port, log_path, log)
+        server.wait_healthy()
+        return server
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log_tail()}")
+            try:
+                url = f"http://{self.address}/health/"
+                if requests.get(url, timeout=1, headers={"Host": "127.0.0.1"}).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} not healthy after {timeout} s:\n{self.log_tail()}")
+
+    def worker_pids(self) -> list[int]:
+        """The processes that serve requests: the master itself with one worker, else the
+        children multiprocessing spawned (not its resource tracker)."""
+        children: list[int] = []
+        for task in Path(f"/proc/{self.process.pid}/task").glob("*/children"):
+            children += [int(pid) for pid in task.read_text().split()]
+        workers = []
+        for pid in children:
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in cmdline:
+                workers.append(pid)
+        return sorted(workers) or [self.process.pid]
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        if self._log is not None:
+            self._log.close()
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0))

@@ -1,0 +1,90 @@
+"""`make bench-smoke`: the benchmark harness runs end to end on tiny data.
+
+It checks the harness, not the figures: every scenario ran against the project and the baseline
+without an error, and the report has every row. No timing is asserted (the machine is shared).
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.servers import REPO
+
+pytestmark = [pytest.mark.stack, pytest.mark.timeout(280)]
+
+SCENARIOS = ("list", "filtered", "deep", "retrieve", "patch", "create")
+APPS = ("project", "baseline")
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=260,
+    )
+    assert finished.returncode == 0, finished.stderr[-5000:]
+    (results,) = out.glob("bench-smoke-*.json")
+    (markdown,) = out.glob("bench-smoke-*.md")
+    return {
+        "results": json.loads(results.read_text()),
+        "markdown": markdown.read_text(),
+        "stdout": finished.stdout,
+        "out": out,
+    }
+
+
+def test_every_scenario_ran_against_project_and_baseline(smoke):
+    ran = {(run["app"], run["scenario"]) for run in smoke["results"]["runs"]}
+
+    assert ran >= {(app, scenario) for app in APPS for scenario in SCENARIOS}
+
+
+def test_no_run_had_an_error(smoke):
+    failed = [
+        (run["app"], run["scenario"], run["connections"], run["errors"])
+        for run in smoke["results"]["runs"]
+        if any(run["errors"].values())
+    ]
+
+    assert failed == []
+
+
+def test_every_run_served_requests(smoke):
+    runs = smoke["results"]["runs"]
+    idle = [(run["app"], run["scenario"]) for run in runs if not run["requests"]]
+
+    assert idle == []
+
+
+def test_table_has_a_row_per_scenario_and_is_printed(smoke):
+    rows = [line for line in smoke["markdown"].splitlines() if line.startswith("| ")]
+
+    for scenario in SCENARIOS:
+        assert any(row.startswith(f"| {scenario}: ") for row in rows), scenario
+    assert smoke["stdout"] == smoke["markdown"] + "\n"
+
+
+def test_queries_were_counted_for_every_task_request(smoke):
+    queries = smoke["results"]["queries"]
+
+    assert {"list", "filtered", "deep", "retrieve", "patch", "create"} <= set(queries)
+    assert all(entry["queries"] >= 1 for entry in queries.values())
+
+
+def test_memory_of_every_worker_was_read(smoke):
+    memory = smoke["results"]["memory_kib"]
+
+    assert set(memory) == set(APPS)
+    assert all(kib > 0 for workers in memory.values() for kib in workers.values())
+
+
+def test_plot_was_written(smoke):
+    (png,) = smoke["out"].glob("bench-smoke-*.png")
+
+    assert png.read_bytes().startswith(b"\x89PNG")
