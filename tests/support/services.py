@@ -324,6 +324,7 @@ class NginxServer:
     http_port: int
     scheme: str
     cert: Path
+    values: dict[str, str]
 
     @classmethod
     def start(cls, workdir: Path, upstreams: list[str], *, tls: bool = True) -> NginxServer:
@@ -334,17 +335,16 @@ class NginxServer:
         cert, key = make_tls_certificate(prefix)
         port, http_port = free_port(), free_port()
         site = prefix / "taskapi.conf"
-        site.write_text(
-            render_nginx_site(
-                PUBLIC_LISTEN=f"127.0.0.1:{port} ssl http2" if tls else f"127.0.0.1:{port}",
-                HTTP_LISTEN=f"127.0.0.1:{http_port}",
-                APP_1=upstreams[0],
-                APP_2=upstreams[1] if len(upstreams) > 1 else upstreams[0],
-                TLS_CERT=str(cert),
-                TLS_KEY=str(key),
-                LOG_DIR=str(prefix / "logs"),
-            )
-        )
+        values = {
+            "PUBLIC_LISTEN": f"127.0.0.1:{port} ssl http2" if tls else f"127.0.0.1:{port}",
+            "HTTP_LISTEN": f"127.0.0.1:{http_port}",
+            "APP_1": upstreams[0],
+            "APP_2": upstreams[1] if len(upstreams) > 1 else upstreams[0],
+            "TLS_CERT": str(cert),
+            "TLS_KEY": str(key),
+            "LOG_DIR": str(prefix / "logs"),
+        }
+        site.write_text(render_nginx_site(**values))
         config = prefix / "nginx.conf"
         config.write_text(nginx_main_config(prefix, site))
         checked = nginx_test(config, prefix)
@@ -359,11 +359,35 @@ class NginxServer:
         log.close()
         wait_for_port(port, process=process)
         scheme = "https" if tls else "http"
-        return cls(process, prefix, config, site, port, http_port, scheme, cert)
+        return cls(process, prefix, config, site, port, http_port, scheme, cert, values)
 
     @property
     def base_url(self) -> str:
         return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def set_drained(self, index: int, drained: bool) -> None:
+        """Take upstream `index` (0 or 1) out of rotation, or put it back, as
+        deploy/systemd/rolling-restart.sh does: re-render with `down`, reload, and wait until
+        the old workers have finished their requests and closed their upstream connections.
+        """
+        key = f"APP_{index + 1}"
+        address = self.values[key].split()[0]
+        self.values[key] = f"{address} down" if drained else address
+        self.site.write_text(render_nginx_site(**self.values))
+        checked = nginx_test(self.config, self.prefix)
+        if checked.returncode != 0:
+            raise RuntimeError(f"nginx -t failed:\n{checked.stderr}")
+        old_workers = self._workers()
+        self.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while self._workers() & old_workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError("nginx's old workers did not finish within 30 s")
+            time.sleep(0.05)
+
+    def _workers(self) -> set[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return {int(pid) for pid in children.read_text().split()}
 
     def access_log(self) -> list[str]:
         path = self.prefix / "logs" / "taskapi.access.log"
@@ -419,14 +443,23 @@ class Stack:
         """Every app instance's log, one JSON object a line."""
         return "".join(app.log() for app in self.apps)
 
-    def restart_app(self, index: int) -> float:
-        """SIGTERM one instance (graceful), start it again on its port; returns the seconds."""
+    def restart_app(self, index: int, *, drain: bool = True) -> float:
+        """Restart one instance the way deploy/systemd/rolling-restart.sh does; returns seconds.
+
+        drain: nginx stops sending it requests first. Without it, a POST that nginx writes to
+        an idle keep-alive connection at the instant Uvicorn closes it fails with a 502 (nginx
+        may not resend a POST), however graceful the shutdown.
+        """
         started = time.monotonic()
+        if drain:
+            self.nginx.set_drained(index, True)
         old = self.apps[index]
-        old.stop(timeout=30)
+        old.stop(timeout=30)  # SIGTERM: requests in flight finish
         self.apps[index] = start_uvicorn(
             self.env, workdir=self.workdir, port=old.port, extra_args=UVICORN_ARGS
         )
+        if drain:
+            self.nginx.set_drained(index, False)
         return time.monotonic() - started
 
     def stop(self) -> None:
