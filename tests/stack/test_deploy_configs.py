@@ -122,3 +122,9 @@ def test_env_example_lists_every_variable_the_settings_read():
 
     assert read, "no env reads found: the pattern is stale"
     assert read <= listed, f"missing from deploy/env.example: {sorted(read - listed)}"
+
+
+def test_the_deploy_scripts_are_valid_posix_shell():
+    for script in (NGINX_DIR / "render.sh", REPO / "deploy" / "systemd" / "rolling-restart.sh"):
+        checked = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
