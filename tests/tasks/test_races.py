@@ -1,0 +1,152 @@
+"""Two writers at once, on real threads with their own database connections.
+
+Both threads are held at a barrier right after they read the task (or before they create), so
+the interleaving that loses updates with a read-then-write implementation happens every run.
+
+The database: pytest-django's SQLite test database is Django's shared-cache in-memory one
+(file:memorydb_default?mode=memory&cache=shared). Threads can open connections to it, but
+shared-cache locking is per table and never waits: a second writer gets "database table is
+locked" (a 503 here) instead of queueing behind the first, so these tests were flaky on it.
+The `file_database` fixture therefore points the default connection (and, through the shared
+settings dict, every connection the threads open) at a migrated SQLite file for the test, with
+the production options (WAL, IMMEDIATE transactions, 20 s busy timeout). Real PostgreSQL races
+are driven in tests/stack.
+"""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from rest_framework.test import APIClient
+
+from taskapi.tasks import views
+from taskapi.tasks.models import IdempotencyRecord, Task
+from tests.factories import TaskFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("file_database")]
+
+
+@pytest.fixture
+def file_database(transactional_db, tmp_path):
+    """The default database as a SQLite file for this test; the in-memory one is kept aside."""
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield  # a real server database already has real locks
+        return
+    settings_dict = connection.settings_dict
+    in_memory_name, in_memory_connection = settings_dict["NAME"], connection.connection
+    connection.connection = None  # closing it would drop the in-memory database
+    settings_dict["NAME"] = str(tmp_path / "race.sqlite3")
+    try:
+        call_command("migrate", verbosity=0)
+        # Django's middleware (and django-prometheus' lazily created metrics) set up by a
+        # first request here, not raced by the two threads.
+        APIClient().get("/health/")
+        yield
+    finally:
+        connection.close()
+        settings_dict["NAME"] = in_memory_name
+        connection.connection = in_memory_connection
+
+
+def _run_together(calls: list[Callable[[], object]]) -> list[object]:
+    results: list[object] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            results[index] = calls[index]()
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            results[index] = exc
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+@pytest.fixture
+def pause_after_read(monkeypatch):
+    """Both requests read the task before either writes it."""
+    barrier = threading.Barrier(2, timeout=10)
+    read = views.task_get
+
+    def task_get_then_wait(**kwargs):
+        task = read(**kwargs)
+        barrier.wait()
+        return task
+
+    monkeypatch.setattr(views, "task_get", task_get_then_wait)
+
+
+def _client(user) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(user=user)
+    return api
+
+
+def test_two_writers_with_the_same_if_match_cannot_both_win(user, pause_after_read):
+    task = TaskFactory(owner=user, title="start")
+    url = f"/tasks/{task.pk}/"
+
+    responses = _run_together(
+        [
+            lambda: _client(user).patch(url, {"title": "A"}, format="json", HTTP_IF_MATCH='"1"'),
+            lambda: _client(user).patch(url, {"title": "B"}, format="json", HTTP_IF_MATCH='"1"'),
+        ]
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 412]
+    winner = next(r for r in responses if r.status_code == 200)
+    task.refresh_from_db()
+    assert task.title == winner.json()["title"]
+    assert task.version == 2
+
+
+def test_two_writers_without_if_match_keep_both_changes(user, pause_after_read):
+    task = TaskFactory(owner=user, title="start", priority="low")
+    url = f"/tasks/{task.pk}/"
+
+    responses = _run_together(
+        [
+            lambda: _client(user).patch(url, {"title": "renamed"}, format="json"),
+            lambda: _client(user).patch(url, {"priority": "high"}, format="json"),
+        ]
+    )
+
+    assert [r.status_code for r in responses] == [200, 200]
+    task.refresh_from_db()
+    assert (task.title, task.priority) == ("renamed", "high")
+    # Two writes, two versions: no two different states ever shared an ETag.
+    assert task.version == 3
+    assert sorted(r["ETag"] for r in responses) == ['"2"', '"3"']
+
+
+def test_two_creates_with_the_same_idempotency_key_make_one_task(user, monkeypatch):
+    barrier = threading.Barrier(2, timeout=10)
+    create = views.task_create_idempotent
+
+    def wait_then_create(**kwargs):
+        barrier.wait()
+        return create(**kwargs)
+
+    monkeypatch.setattr(views, "task_create_idempotent", wait_then_create)
+
+    def post():
+        return _client(user).post(
+            "/tasks/", {"title": "once"}, format="json", HTTP_IDEMPOTENCY_KEY="same"
+        )
+
+    responses = _run_together([post, post])
+
+    assert [r.status_code for r in responses] == [201, 201]
+    assert responses[0].json() == responses[1].json()
+    assert sorted(r.has_header("Idempotent-Replayed") for r in responses) == [False, True]
+    assert Task.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1
