@@ -1,0 +1,79 @@
+"""Production refuses unsafe configuration, and Django's deploy checks pass on it."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.servers import REPO
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "taskapi.settings.base",
+    "DJANGO_SECRET_KEY": "k" * 20 + "production-like-key-with-enough-entropy-0123456789",
+    "ALLOWED_HOSTS": "api.example.com",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "SECURE_HSTS_PRELOAD": "true",
+}
+
+
+def run_django(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_"))}
+    clean.update(PYTHONPATH=f"{REPO / 'src'}", **env)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        env=clean,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_app_refuses_to_start_without_a_secret_key():
+    env = {**PRODUCTION}
+    del env["DJANGO_SECRET_KEY"]
+
+    result = run_django("print('started')", **env)
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "django-insecure-" + "x1y2z3" * 10,  # Django's generated development key
+        "short-but-random-Q8w",  # under 50 characters
+        "ab" * 40,  # long but only two distinct characters
+    ],
+)
+def test_the_app_refuses_to_start_with_an_insecure_secret_key(key):
+    result = run_django("print('started')", **{**PRODUCTION, "DJANGO_SECRET_KEY": key})
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is insecure" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    result = run_django("from django.conf import settings; print(settings.DEBUG)", **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_djangos_deploy_checks_pass_on_production_settings():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_"))}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env={**clean, "PYTHONPATH": str(REPO / "src"), **PRODUCTION},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues (0 silenced)" in result.stdout
