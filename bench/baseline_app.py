@@ -63,7 +63,7 @@ async def _startup() -> None:
         os.environ["DATABASE_URL"],
         min_size=_env_int("DB_POOL_MIN_SIZE", 2),
         max_size=_env_int("DB_POOL_MAX_SIZE", 10),
-        timeout=float(os.environ.get("DB_POOL_TIMEOUT") or 5.0),
+        timeout=float(os.environ.get("DB_POOL_TIMEOUT") or 1.5),
         kwargs={
             "autocommit": True,
             "connect_timeout": 3,

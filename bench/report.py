@@ -56,6 +56,18 @@ def _errors(run: dict | None) -> int:
     return sum(run["errors"].values()) if run else 0
 
 
+def _errors_detail(run: dict | None) -> str:
+    """wrk's error count, and the statuses nginx logged other than 2xx (e.g. 503: pool)."""
+    count = _errors(run)
+    if not run or not count:
+        return str(count)
+    bad = {k: v for k, v in run.get("statuses", {}).items() if not k.startswith("2")}
+    kinds = {k: v for k, v in run["errors"].items() if v and k != "status"}
+    parts = [f"{v}× {k}" for k, v in bad.items()] + [f"{v} {k}" for k, v in kinds.items()]
+    detail = ", ".join(parts)
+    return f"{count} ({detail})" if detail else str(count)
+
+
 def _lat(run: dict | None) -> str:
     if not run:
         return "-"
@@ -116,11 +128,38 @@ def markdown(results: dict, scenarios: dict) -> str:
         sp, sb = p["statements_per_request"], b["statements_per_request"]
         w(f"| {name}: `{label}` | {p['rps']:,.0f} | {b['rps']:,.0f} | {ratio:.2f}× | "
           f"≥ {target}× {_ok(ratio >= target)} | {_lat(p)} | {_lat(b)} | "
-          f"{_errors(p)} / {_errors(b)} | {_stmts(sp)} / {_stmts(sb)} | "
+          f"{_errors_detail(p)} / {_errors_detail(b)} | {_stmts(sp)} / {_stmts(sb)} | "
           f"{p['loadavg'][0]:.2f} |")  # fmt: skip
     w("\nSQL stmts/req: statements per request under load from pg_stat_statements, as "
       "`queries + transaction-control`; every statement the app sent, BEGIN/COMMIT/SAVEPOINT "
       "included.\n")  # fmt: skip
+
+    variants = [a for a in results.get("apps", {}) if a not in ("project", "baseline")]
+    if variants:
+        apps = ["project", *variants]
+        w(f"## Variants of the project (bench/experiments), same run, {conns} connections\n")
+        w("req/s (ratio to the baseline) and p99 ms.\n")
+        w("| Scenario | " + " | ".join(apps) + " | baseline |")
+        w("|---|" + "---:|" * (len(apps) + 1))
+        for name in scenarios:
+            b = _one(results, app="baseline", dataset=main, scenario=name, connections=conns)
+            if not b:
+                continue
+            cells = []
+            for app in apps:
+                r = _one(results, app=app, dataset=main, scenario=name, connections=conns)
+                cells.append(
+                    f"{r['rps']:,.0f} ({r['rps'] / b['rps']:.2f}×) p99 {r['latency_ms']['p99']:.0f}"
+                    if r
+                    else "-"
+                )
+            w(f"| {name} | " + " | ".join(cells) + f" | {b['rps']:,.0f} p99 "
+              f"{b['latency_ms']['p99']:.0f} |")  # fmt: skip
+        w("")
+        for app in variants:
+            spec = results["apps"][app]
+            w(f"- {app}: `{spec['app']}` {' '.join(spec.get('args', []))} env {spec['env']}")
+        w("")
 
     if len(datasets) > 1:
         small = datasets[0]
@@ -152,8 +191,8 @@ def markdown(results: dict, scenarios: dict) -> str:
         if not p or not b:
             continue
         spread = p["latency_ms"]["p99"] / max(p["latency_ms"]["p50"], 0.001)
-        w(f"| {c} | {p['rps']:,.0f} | {_lat(p)} | {_errors(p)} | {b['rps']:,.0f} | {_lat(b)} | "
-          f"{_errors(b)} | {spread:.1f} |")  # fmt: skip
+        w(f"| {c} | {p['rps']:,.0f} | {_lat(p)} | {_errors_detail(p)} | {b['rps']:,.0f} | "
+          f"{_lat(b)} | {_errors_detail(b)} | {spread:.1f} |")  # fmt: skip
     w("")
 
     queries = results.get("queries") or {}

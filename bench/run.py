@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -30,6 +31,7 @@ import psycopg
 import requests
 
 from bench import report
+from bench.experiments import VARIANTS
 from bench.seed import DataSet, seed, task_ids_by_owner
 from bench.stack import (
     NginxServer,
@@ -45,7 +47,11 @@ from tests.support.services import require
 
 BENCH = Path(__file__).resolve().parent
 LUA = BENCH / "wrk" / "api.lua"
-APPS = {"project": "taskapi.asgi:application", "baseline": "bench.baseline_app:app"}
+# name -> (app, environment overrides, extra Uvicorn flags); --variant adds bench/experiments'.
+APPS: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
+    "project": ("taskapi.asgi:application", {}, ()),
+    "baseline": ("bench.baseline_app:app", {}, ()),
+}
 SCENARIOS = {
     # name: (label, target ratio to the baseline)
     "list": ("GET /tasks/?page_size=20", 0.5),
@@ -74,6 +80,9 @@ class Config:
     out_dir: Path
     keep: bool = False
     name: str = "bench"
+    apps: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = field(
+        default_factory=lambda: dict(APPS)
+    )
 
     @property
     def main(self) -> DataSet:
@@ -93,6 +102,7 @@ class Run:
     latency_ms: dict
     statements_per_request: dict = field(default_factory=dict)
     statements: list = field(default_factory=list)
+    statuses: dict = field(default_factory=dict)
     loadavg: tuple = ()
 
 
@@ -180,6 +190,9 @@ class Statements:
         return {k: round(v / done, 3) for k, v in counts.items()}, statements
 
 
+STATUS = re.compile(rb'"status":(\d+)')
+
+
 class AccessLog:
     """Requests nginx answered, counted in its access log: in-flight requests that finish after
     wrk stops are counted too, so statements per request are exact."""
@@ -191,10 +204,16 @@ class AccessLog:
     def mark(self) -> None:
         self.offset = self.path.stat().st_size if self.path.exists() else 0
 
-    def count(self) -> int:
+    def statuses(self) -> dict[str, int]:
+        """Responses by status since mark() (the log is one JSON object a line)."""
+        counts: dict[str, int] = {}
         with self.path.open("rb") as log_file:
             log_file.seek(self.offset)
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: log_file.read(1 << 20), b""))
+            for line in log_file:
+                match = STATUS.search(line)
+                status = match.group(1).decode() if match else "?"
+                counts[status] = counts.get(status, 0) + 1
+        return counts
 
 
 # --- per data set ------------------------------------------------------------------------------
@@ -216,16 +235,21 @@ class Served:
                     server.stop()
 
 
-def serve(env: dict[str, str], workdir: Path, workers: int) -> Served:
+def serve(
+    env: dict[str, str], workdir: Path, workers: int, apps: dict[str, tuple[str, dict, tuple]]
+) -> Served:
     # Two instances behind nginx (deploy/nginx's two upstreams), one worker per core in all.
     per_instance = max(1, workers // 2)
     instances = 2 if workers >= 2 else 1
     uvicorns: dict[str, list[Uvicorn]] = {}
     nginx: dict[str, NginxServer] = {}
     try:
-        for app, module in APPS.items():
+        for app, (module, overrides, args) in apps.items():
+            app_env = {**env, **overrides}
             uvicorns[app] = [
-                Uvicorn.start(app, module, env, workdir=workdir, workers=per_instance)
+                Uvicorn.start(
+                    app, module, app_env, workdir=workdir, workers=per_instance, extra_args=args
+                )
                 for _ in range(instances)
             ]
             nginx[app] = NginxServer.start(
@@ -330,7 +354,8 @@ def measure(
     access_log.mark()
     result = wrk(url, data_files[app], scenario, connections=connections, seconds=seconds)
     time.sleep(0.5)  # the requests still in flight when wrk stopped
-    per_request, statements = stats.per_request(access_log.count())
+    statuses = access_log.statuses()
+    per_request, statements = stats.per_request(sum(statuses.values()))
     duration = result["duration_us"] / 1e6
     run = Run(
         app=app,
@@ -344,58 +369,43 @@ def measure(
         latency_ms={k: round(v / 1000, 2) for k, v in result["latency_us"].items()},
         statements_per_request=per_request,
         statements=statements,
+        statuses=statuses,
         loadavg=tuple(round(x, 2) for x in loadavg),
     )
     log(
         f"{dataset.name:>4} {scenario:<8} {app:<8} c={connections:<3} {run.rps:>8.1f} req/s "
         f"p50 {run.latency_ms['p50']} ms p99 {run.latency_ms['p99']} ms "
-        f"errors {sum(run.errors.values())} load {loadavg[0]:.2f}"
+        f"errors {sum(run.errors.values())} statuses {statuses} load {loadavg[0]:.2f}"
     )
     return run
 
 
 def profile(config: Config, served: Served, data_files: dict[str, Path], seconds: int) -> dict:
-    """py-spy flame graphs of one worker of each app during the list scenario."""
+    """py-spy flame graphs of one worker during the list scenario: the project's every thread
+    that is not idle, the project's GIL holder only (--gil: where the CPU goes), the baseline's.
+    """
     py_spy = BIN / "py-spy"
     if not py_spy.exists():
         log("py-spy is not installed in the venv: no profile (pip install py-spy)")
         return {}
     outputs = {}
-    for app in APPS:
+    for app, extra in (("project", []), ("project", ["--gil"]), ("baseline", [])):
         pid = served.uvicorns[app][0].worker_pids()[0]
-        svg = config.out_dir / f"{config.name}-flame-{app}-list.svg"
+        label = f"{app}-gil" if extra else app
+        svg = config.out_dir / f"{config.name}-flame-{label}-list.svg"
         spy = subprocess.Popen(
-            [
-                str(py_spy),
-                "record",
-                "-p",
-                str(pid),
-                "-d",
-                str(seconds),
-                "-r",
-                "200",
-                "-o",
-                str(svg),
-                "--format",
-                "flamegraph",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+            [str(py_spy), "record", "-p", str(pid), "-d", str(seconds), "-r", "200",
+             "-o", str(svg), "--format", "flamegraph", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
         time.sleep(0.5)
-        wrk(
-            served.url(app),
-            data_files[app],
-            "list",
-            connections=config.connections,
-            seconds=seconds,
-        )
+        wrk(served.url(app), data_files[app], "list", connections=config.connections,
+            seconds=seconds)  # fmt: skip
         _, err = spy.communicate(timeout=60)
         if spy.returncode != 0:
-            log(f"py-spy failed for {app}: {err[-500:]}")
+            log(f"py-spy failed for {label}: {err[-500:]}")
             continue
-        outputs[app] = svg.name
+        outputs[label] = svg.name
     return outputs
 
 
@@ -424,11 +434,11 @@ def bench_dataset(
     ids = task_ids_by_owner(conninfo, token_user_ids + deep_ids)
 
     (workdir / dataset.name).mkdir()
-    served = serve(env, workdir / dataset.name, config.workers)
+    served = serve(env, workdir / dataset.name, config.workers, config.apps)
     try:
         data_files = {}
         deep_users_by_app = {}
-        for app in APPS:
+        for app in config.apps:
             url = served.url(app)
             deep_users = [
                 {"token": tokens[str(pk)], "ids": ids[pk], "path": walk_deep(url, tokens[str(pk)])}
@@ -450,14 +460,21 @@ def bench_dataset(
                 seconds=max(2, config.warmup),
             )
 
+        if is_main:
+            # Before the write scenarios change what the token users' lists hold.
+            results["queries"] = count_queries(
+                env, tokens, ids, token_user_ids, deep_ids, deep_users_by_app["project"], workdir
+            )
         stats = Statements(pg, database)
         scenarios = list(SCENARIOS) if is_main else list(COMPARED)
         runs = results["runs"]
         for scenario in scenarios:
             if scenario == "patch" and is_main:
                 sweep(config, served, stats, data_files, dataset, runs)
-            for app in APPS:
-                files = {a: data_files[f"{a}-deep" if scenario == "deep" else a] for a in APPS}
+            for app in config.apps:
+                files = {
+                    a: data_files[f"{a}-deep" if scenario == "deep" else a] for a in config.apps
+                }
                 runs.append(
                     measure(
                         config,
@@ -478,9 +495,6 @@ def bench_dataset(
                 app: {str(pid): rss_kib(pid) for u in group for pid in u.worker_pids()}
                 for app, group in served.uvicorns.items()
             }
-            results["queries"] = count_queries(
-                env, tokens, ids, token_user_ids, deep_ids, deep_users_by_app["project"], workdir
-            )
     finally:
         served.stop()
 
@@ -489,7 +503,7 @@ def sweep(config, served, stats, data_files, dataset, runs) -> None:
     for connections in config.sweep:
         if connections == config.connections:
             continue  # the main run of the list scenario gives this point
-        for app in APPS:
+        for app in config.apps:
             runs.append(
                 measure(
                     config,
@@ -554,6 +568,11 @@ def count_queries(env, tokens, ids, token_user_ids, deep_ids, deep_users, workdi
 
 
 # --- main --------------------------------------------------------------------------------------
+def _variant(name: str) -> tuple[str, dict[str, str], tuple[str, ...]]:
+    spec = VARIANTS[name]
+    return spec["app"], spec["env"], tuple(spec.get("args", ()))
+
+
 def parse(argv: list[str]) -> Config:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny data, seconds per scenario")
@@ -562,8 +581,25 @@ def parse(argv: list[str]) -> Config:
     parser.add_argument("--workers", type=int, default=cores(), help="Uvicorn workers in all")
     parser.add_argument("--out", type=Path, help="directory for the results")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        choices=sorted(VARIANTS),
+        help="also serve the project this way (bench/experiments), side by side",
+    )
+    parser.add_argument(
+        "--experiment",
+        action="store_true",
+        help="every variant, 10k tasks only, 6 s a scenario at 64 connections",
+    )
     args = parser.parse_args(argv)
-    if args.smoke:
+    if args.experiment:
+        args.variant = args.variant or sorted(VARIANTS)
+    if args.experiment:
+        datasets = [DataSet("10k", users=100)]
+        duration, warmup, sweep_duration, sweep_points, token_users = 6, 1, 6, [64], 256
+    elif args.smoke:
         datasets = [DataSet("tiny", users=20, deep_users=2)]
         duration, warmup, sweep_duration, sweep_points, token_users = 2, 0, 2, [1, 64], 20
     else:
@@ -588,6 +624,11 @@ def parse(argv: list[str]) -> Config:
         profile=args.profile,
         out_dir=args.out or BENCH / "results",
         keep=args.keep,
+        apps={
+            "project": APPS["project"],
+            **{name: _variant(name) for name in args.variant},
+            "baseline": APPS["baseline"],
+        },
     )
 
 
@@ -600,7 +641,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     started = time.monotonic()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    name = f"bench-{'smoke-' if config.smoke else ''}{stamp}"
+    kind = "smoke-" if config.smoke else "experiment-" if len(config.apps) > 2 else ""
+    name = f"bench-{kind}{stamp}"
     config.name = name
     config.out_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="taskapi-bench-"))
@@ -620,13 +662,21 @@ def main(argv: list[str] | None = None) -> int:
             "workers": config.workers,
             "token_users": config.token_users,
         },
+        "apps": {
+            name: {"app": app, "env": env, "args": list(args)}
+            for name, (app, env, args) in config.apps.items()
+        },
         "runs": [],
     }
     log(f"workdir {workdir}; load average {os.getloadavg()}")
     pg = redis = None
     try:
         pg = PostgresServer.start()
-        enable_pg_stat_statements(pg, shared_buffers="128MB" if config.smoke else "512MB")
+        enable_pg_stat_statements(
+            pg,
+            shared_buffers="128MB" if config.smoke else "512MB",
+            max_connections=100 + 70 * len(config.apps),  # pools of up to 32, two instances
+        )
         redis = RedisServer.start(workdir)
         env = app_environment(
             REDIS_URL=redis.url(),

@@ -9,6 +9,7 @@ Everything listens on a free loopback port and is stopped by the PID started her
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -30,18 +31,33 @@ from tests.support.services import (
 __all__ = ["NginxServer", "PostgresServer", "RedisServer", "Uvicorn", "enable_pg_stat_statements"]
 
 
-def enable_pg_stat_statements(pg: PostgresServer, *, shared_buffers: str) -> None:
+def enable_pg_stat_statements(
+    pg: PostgresServer, *, shared_buffers: str, max_connections: int
+) -> None:
     """Restart the cluster with pg_stat_statements loaded (it counts statements under load).
 
-    `pg_ctl restart` keeps the command-line options the cluster was started with; ALTER SYSTEM
-    adds the ones PostgresServer.start does not set.
+    ALTER SYSTEM sets what PostgresServer.start leaves at its default; max_connections is one
+    of its command-line options, which win over ALTER SYSTEM, so the restart passes them all
+    again (from postmaster.opts) with that one changed: every app's pools fill up at once.
     """
     pg.psql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
     pg.psql(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers}'")
+    argv = shlex.split((pg.data_dir / "postmaster.opts").read_text())[1:]
+    options = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "-D":
+            skip = True
+        elif arg.startswith("max_connections="):
+            options.append(f"max_connections={max_connections}")
+        else:
+            options.append(arg)
     # -l: the new postmaster must not inherit (and hold open) the pipe psql's output is read from.
     _as_postgres(
-        [pg_bin("pg_ctl"), "-D", str(pg.data_dir), "-l", str(pg.log_path), "-m", "fast", "-w",
-         "restart"]
+        [pg_bin("pg_ctl"), "-D", str(pg.data_dir), "-l", str(pg.log_path), "-o",
+         shlex.join(options), "-m", "fast", "-w", "restart"]
     )  # fmt: skip
     pg.pid = int((pg.data_dir / "postmaster.pid").read_text().split()[0])
     pg.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
@@ -66,7 +82,14 @@ class Uvicorn:
 
     @classmethod
     def start(
-        cls, name: str, app: str, env: dict[str, str], *, workdir: Path, workers: int
+        cls,
+        name: str,
+        app: str,
+        env: dict[str, str],
+        *,
+        workdir: Path,
+        workers: int,
+        extra_args: tuple[str, ...] = (),
     ) -> Uvicorn:
         port = free_port()
         log_path = workdir / f"{name}-{port}.log"
@@ -74,7 +97,7 @@ class Uvicorn:
         process = subprocess.Popen(
             [str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port),
              "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10",
-             *UVICORN_ARGS],
+             *UVICORN_ARGS, *extra_args],
             env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         server = cls(name, process, port, log_path, log)
