@@ -57,6 +57,16 @@ def _record(*keys: str) -> None:
             os.replace(tmp, path)
 
 
+_local = threading.local()
+
+
+def _http() -> requests.Session:
+    """One keep-alive session per thread: the check sends thousands of small requests."""
+    if not hasattr(_local, "session"):
+        _local.session = requests.Session()
+    return _local.session
+
+
 def _request_id() -> str:
     return f"{ISOLATION_REQUEST_ID_PREFIX}{uuid.uuid4().hex}"
 
@@ -84,7 +94,7 @@ class Account:
         self._login()
 
     def _post(self, path: str, body: dict[str, str]) -> requests.Response:
-        return requests.post(
+        return _http().post(
             f"{self.base_url}{path}",
             json=body,
             headers={"X-Request-ID": _request_id()},
@@ -138,7 +148,7 @@ class Account:
             "X-Request-ID": _request_id(),
             **kwargs.pop("headers", {}),
         }
-        return requests.request(
+        return _http().request(
             method, f"{self.base_url}{path}", headers=headers, timeout=10, **kwargs
         )
 
@@ -230,7 +240,7 @@ def _replay_as(
     kwargs = probe.as_transport_kwargs(base_url=base_url)
     kwargs.pop("auth", None)
     kwargs.pop("timeout", None)
-    response = requests.request(**kwargs, timeout=10)
+    response = _http().request(**kwargs, timeout=10)
     return response, probe.as_curl_command(base_url=base_url)
 
 
@@ -300,6 +310,7 @@ def _check_one_id(
     before: requests.Response,
     label: str,
 ) -> None:
+    _record(f"isolation.{case.operation.label}.{label}")
     missing_id = MISSING_ID_OFFSET + task_id
     pairs = [("generated headers", {})]
     if before.headers.get("ETag"):
@@ -325,7 +336,6 @@ def _check_one_id(
                 extra_headers=extra,
             )
         )
-        _record(f"isolation.{case.operation.label}.{label}")
         if not theirs.same_as(nobodys):
             raise AssertionError(
                 f"User B can tell that task {task_id} of user A exists ({variant}): "
