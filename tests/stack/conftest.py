@@ -61,9 +61,13 @@ def pg_server():
 _databases = itertools.count()
 
 
-def new_stack(tmp_path_factory, pg_server: PostgresServer, **env: str) -> Stack:
+def new_stack(
+    tmp_path_factory, pg_server: PostgresServer, *, proxied: bool = True, **env: str
+) -> Stack:
     name = f"stack{next(_databases)}"
-    return start_stack(tmp_path_factory.mktemp(name), pg=pg_server, database=name, **env)
+    return start_stack(
+        tmp_path_factory.mktemp(name), pg=pg_server, database=name, proxied=proxied, **env
+    )
 
 
 @pytest.fixture(scope="session")

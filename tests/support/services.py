@@ -418,8 +418,8 @@ class Stack:
     workdir: Path
     pg: PostgresServer
     redis: RedisServer
-    pg_proxy: TcpProxy
-    redis_proxy: TcpProxy
+    pg_proxy: TcpProxy | None  # None: the apps reach the service directly
+    redis_proxy: TcpProxy | None
     env: dict[str, str]
     apps: list[ServerProcess]
     nginx: NginxServer
@@ -469,8 +469,9 @@ class Stack:
         for stopper in (self.nginx.stop, *(app.stop for app in self.apps)):
             with contextlib.suppress(Exception):
                 stopper()
-        self.pg_proxy.stop()
-        self.redis_proxy.stop()
+        for proxy in (self.pg_proxy, self.redis_proxy):
+            if proxy is not None:
+                proxy.stop()
         self.redis.stop()
         if self.owns_pg:
             self.pg.stop()
@@ -482,9 +483,14 @@ def start_stack(
     pg: PostgresServer | None = None,
     database: str = "taskapi",
     tls: bool = True,
+    proxied: bool = True,
     **env_overrides: str,
 ) -> Stack:
-    """Start the stack; a given PostgreSQL cluster is reused (with a new database) and kept."""
+    """Start the stack; a given PostgreSQL cluster is reused (with a new database) and kept.
+
+    proxied: the apps reach PostgreSQL and Redis through a TcpProxy each, which outage tests cut.
+    The proxies run in this (test) process: leave them out where they would only add latency.
+    """
     owns_pg = pg is None
     pg = pg or PostgresServer.start()
     started: list = []
@@ -492,13 +498,15 @@ def start_stack(
         pg.create_database(database)
         redis = RedisServer.start(workdir)
         started.append(redis)
-        pg_proxy = TcpProxy("127.0.0.1", pg.port).start()
-        started.append(pg_proxy)
-        redis_proxy = TcpProxy("127.0.0.1", redis.port).start()
-        started.append(redis_proxy)
+        pg_proxy = redis_proxy = None
+        if proxied:
+            pg_proxy = TcpProxy("127.0.0.1", pg.port).start()
+            started.append(pg_proxy)
+            redis_proxy = TcpProxy("127.0.0.1", redis.port).start()
+            started.append(redis_proxy)
         env = app_environment(
-            DATABASE_URL=pg.url(database, port=pg_proxy.port),
-            REDIS_URL=redis.url(port=redis_proxy.port),
+            DATABASE_URL=pg.url(database, port=pg_proxy.port if pg_proxy else None),
+            REDIS_URL=redis.url(port=redis_proxy.port if redis_proxy else None),
             TRUSTED_PROXIES="127.0.0.1",
             ALLOWED_HOSTS="127.0.0.1,localhost",
             **env_overrides,
