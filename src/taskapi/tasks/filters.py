@@ -12,6 +12,9 @@ from taskapi.tasks.models import Priority, Task
 ORDERINGS = ("created_at", "-created_at", "due_date", "-due_date", "updated_at", "-updated_at")
 DEFAULT_ORDERING = "-created_at"
 SEARCH_MAX_LENGTH = 200
+# Given but empty, these are not "no filter" (django-filter's reading) but an invalid value:
+# "" is no date, boolean or enum member. An empty `search` matches everything, as documented.
+NOT_BLANK = ("completed", "priority", "due_before", "due_after", "ordering")
 
 
 class TaskFilter(django_filters.FilterSet):
@@ -51,8 +54,12 @@ class TaskFilter(django_filters.FilterSet):
 
     def validated_queryset(self) -> QuerySet[Task]:
         """The filtered queryset, or a 400 validation problem naming each bad parameter."""
-        if not self.is_valid():
-            raise ValidationError(_error_details(self.form.errors.as_data()))
+        errors = {} if self.is_valid() else _error_details(self.form.errors.as_data())
+        for name in NOT_BLANK:
+            if self.data.get(name) == "" and name not in errors:
+                errors[name] = [ErrorDetail("This field may not be blank.", code="blank")]
+        if errors:
+            raise ValidationError(errors)
         return self.qs
 
     @property
