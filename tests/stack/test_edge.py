@@ -17,9 +17,12 @@ def test_requests_through_nginx_reach_the_app(stack):
 
 
 def test_both_instances_serve_traffic(stack):
-    for _ in range(6):
-        assert stack.http.get("/health/").status_code == 200
+    for n in range(6):
+        assert (
+            stack.http.get("/health/", headers={"X-Request-ID": f"spread-{n}"}).status_code == 200
+        )
 
+    stack.nginx.access_log_with("spread-5")
     upstreams = {json.loads(line)["upstream"] for line in stack.nginx.access_log()}
     assert {f"127.0.0.1:{app.port}" for app in stack.apps} <= upstreams
 
@@ -116,7 +119,7 @@ def test_one_request_id_in_the_nginx_and_app_logs(stack):
     response = stack.http.get("/tasks/", headers={"X-Request-ID": "edge-trace-7"})
 
     assert response.headers["X-Request-ID"] == "edge-trace-7"
-    edge = [json.loads(line) for line in stack.nginx.access_log() if "edge-trace-7" in line]
+    edge = [json.loads(line) for line in stack.nginx.access_log_with("edge-trace-7")]
     app = [
         json.loads(line)
         for line in stack.log().splitlines()
@@ -131,7 +134,7 @@ def test_nginx_makes_a_request_id_when_none_is_sane(stack):
 
     request_id = response.headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
-    assert any(request_id in line for line in stack.nginx.access_log())
+    assert stack.nginx.access_log_with(request_id)
 
 
 def test_the_app_logs_one_json_line_per_request_with_who_what_and_how(stack, account):

@@ -393,6 +393,16 @@ class NginxServer:
         path = self.prefix / "logs" / "taskapi.access.log"
         return path.read_text().splitlines() if path.exists() else []
 
+    def access_log_with(self, text: str, *, timeout: float = 5.0) -> list[str]:
+        """The access log lines containing text, waiting for them: nginx writes a request's
+        line after the client may already have the response."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [line for line in self.access_log() if text in line]
+            if lines or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.05)
+
     def stop(self) -> None:
         # SIGQUIT: graceful, in-flight requests finish.
         _stop_process(self.process, signal.SIGQUIT)
