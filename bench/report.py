@@ -116,9 +116,10 @@ def markdown(results: dict, scenarios: dict) -> str:
       "the project and the baseline alternate scenario by scenario.\n")  # fmt: skip
 
     w(f"## Throughput and latency at {conns} connections ({main} tasks)\n")
-    w("| Scenario | Project req/s | Baseline req/s | Ratio | Target | Project p50/p90/p99 ms "
-      "| Baseline p50/p90/p99 ms | Errors P/B | SQL stmts/req P/B | Load 1m |")  # fmt: skip
-    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    w("| Scenario | Project req/s | Baseline req/s | Ratio | Target | CPU ms/req P/B (ratio B/P) "
+      "| Project p50/p90/p99 ms | Baseline p50/p90/p99 ms | Errors P/B | SQL stmts/req P/B "
+      "| Load 1m |")  # fmt: skip
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, (label, target) in scenarios.items():
         p = _one(results, app="project", dataset=main, scenario=name, connections=conns)
         b = _one(results, app="baseline", dataset=main, scenario=name, connections=conns)
@@ -127,10 +128,14 @@ def markdown(results: dict, scenarios: dict) -> str:
         ratio = p["rps"] / b["rps"] if b["rps"] else 0
         sp, sb = p["statements_per_request"], b["statements_per_request"]
         w(f"| {name}: `{label}` | {p['rps']:,.0f} | {b['rps']:,.0f} | {ratio:.2f}× | "
-          f"≥ {target}× {_ok(ratio >= target)} | {_lat(p)} | {_lat(b)} | "
+          f"≥ {target}× {_ok(ratio >= target)} | {_cpu(p, b)} | {_lat(p)} | {_lat(b)} | "
           f"{_errors_detail(p)} / {_errors_detail(b)} | {_stmts(sp)} / {_stmts(sb)} | "
           f"{p['loadavg'][0]:.2f} |")  # fmt: skip
-    w("\nSQL stmts/req: statements per request under load from pg_stat_statements, as "
+    w("\nCPU ms/req: user+system CPU time of the app's Uvicorn workers over the requests nginx "
+      "logged; its ratio (baseline/project) is the throughput ratio a machine with nothing else "
+      "running would show when the app is CPU-bound, and it is what a shared, busy machine "
+      "distorts least.  ")  # fmt: skip
+    w("SQL stmts/req: statements per request under load from pg_stat_statements, as "
       "`queries + transaction-control`; every statement the app sent, BEGIN/COMMIT/SAVEPOINT "
       "included.\n")  # fmt: skip
 
@@ -138,7 +143,7 @@ def markdown(results: dict, scenarios: dict) -> str:
     if variants:
         apps = ["project", *variants]
         w(f"## Variants of the project (bench/experiments), same run, {conns} connections\n")
-        w("req/s (ratio to the baseline) and p99 ms.\n")
+        w("req/s (ratio to the baseline), CPU ms per request of the app's workers, p99 ms.\n")
         w("| Scenario | " + " | ".join(apps) + " | baseline |")
         w("|---|" + "---:|" * (len(apps) + 1))
         for name in scenarios:
@@ -149,12 +154,13 @@ def markdown(results: dict, scenarios: dict) -> str:
             for app in apps:
                 r = _one(results, app=app, dataset=main, scenario=name, connections=conns)
                 cells.append(
-                    f"{r['rps']:,.0f} ({r['rps'] / b['rps']:.2f}×) p99 {r['latency_ms']['p99']:.0f}"
+                    f"{r['rps']:,.0f} ({r['rps'] / b['rps']:.2f}×) "
+                    f"cpu {r.get('cpu_ms_per_request', 0):.2f} p99 {r['latency_ms']['p99']:.0f}"
                     if r
                     else "-"
                 )
-            w(f"| {name} | " + " | ".join(cells) + f" | {b['rps']:,.0f} p99 "
-              f"{b['latency_ms']['p99']:.0f} |")  # fmt: skip
+            base = f"{b['rps']:,.0f} cpu {b.get('cpu_ms_per_request', 0):.2f}"
+            w(f"| {name} | " + " | ".join(cells) + f" | {base} p99 {b['latency_ms']['p99']:.0f} |")
         w("")
         for app in variants:
             spec = results["apps"][app]
@@ -225,9 +231,16 @@ def markdown(results: dict, scenarios: dict) -> str:
     w("")
 
     if results.get("profiles"):
-        w("## Profiles\n")
-        for app, svg in results["profiles"].items():
-            w(f"- {app}: [{svg}]({svg}) (py-spy, one worker, list scenario)")
+        w("## Profiles (py-spy, one worker, list scenario, 64 connections)\n")
+        for label, path in results["profiles"].items():
+            w(f"- {label}: [{path}]({path})")
+        raw = results.get("profile_by_package")
+        if raw:
+            w("\nWhere the project's worker spends the GIL (innermost frame's package, `--gil`):\n")
+            w("| Share | Package |")
+            w("|---:|---|")
+            for share, group in raw:
+                w(f"| {share:.1f} % | {group} |")
         w("")
 
     if queries:
@@ -245,6 +258,13 @@ def markdown(results: dict, scenarios: dict) -> str:
                 w("```")
             w("</details>\n")
     return "\n".join(out) + "\n"
+
+
+def _cpu(p: dict, b: dict) -> str:
+    cp, cb = p.get("cpu_ms_per_request"), b.get("cpu_ms_per_request")
+    if not cp or not cb:
+        return "-"
+    return f"{cp:.2f} / {cb:.2f} ({cb / cp:.2f}×)"
 
 
 def _stmts(counts: dict) -> str:

@@ -32,6 +32,7 @@ import requests
 
 from bench import report
 from bench.experiments import VARIANTS
+from bench.flame_summary import self_time_by_package
 from bench.seed import DataSet, seed, task_ids_by_owner
 from bench.stack import (
     NginxServer,
@@ -39,6 +40,7 @@ from bench.stack import (
     RedisServer,
     Uvicorn,
     cores,
+    cpu_seconds,
     enable_pg_stat_statements,
     rss_kib,
 )
@@ -103,6 +105,9 @@ class Run:
     statements_per_request: dict = field(default_factory=dict)
     statements: list = field(default_factory=list)
     statuses: dict = field(default_factory=dict)
+    # CPU time the app's workers used per request: the figure a busy shared machine distorts
+    # least (throughput and latency depend on what else runs).
+    cpu_ms_per_request: float = 0.0
     loadavg: tuple = ()
 
 
@@ -350,10 +355,13 @@ def measure(
         wrk(url, data_files[app], scenario, connections=connections, seconds=config.warmup)
     loadavg = os.getloadavg()
     access_log = AccessLog(served.nginx[app])
+    workers = [pid for server in served.uvicorns[app] for pid in server.worker_pids()]
     stats.reset()
     access_log.mark()
+    cpu_before = cpu_seconds(workers)
     result = wrk(url, data_files[app], scenario, connections=connections, seconds=seconds)
     time.sleep(0.5)  # the requests still in flight when wrk stopped
+    cpu = cpu_seconds(workers) - cpu_before
     statuses = access_log.statuses()
     per_request, statements = stats.per_request(sum(statuses.values()))
     duration = result["duration_us"] / 1e6
@@ -370,12 +378,14 @@ def measure(
         statements_per_request=per_request,
         statements=statements,
         statuses=statuses,
+        cpu_ms_per_request=round(cpu * 1000 / max(sum(statuses.values()), 1), 3),
         loadavg=tuple(round(x, 2) for x in loadavg),
     )
     log(
         f"{dataset.name:>4} {scenario:<8} {app:<8} c={connections:<3} {run.rps:>8.1f} req/s "
         f"p50 {run.latency_ms['p50']} ms p99 {run.latency_ms['p99']} ms "
-        f"errors {sum(run.errors.values())} statuses {statuses} load {loadavg[0]:.2f}"
+        f"cpu {run.cpu_ms_per_request} ms/req errors {sum(run.errors.values())} "
+        f"statuses {statuses} load {loadavg[0]:.2f}"
     )
     return run
 
@@ -389,13 +399,19 @@ def profile(config: Config, served: Served, data_files: dict[str, Path], seconds
         log("py-spy is not installed in the venv: no profile (pip install py-spy)")
         return {}
     outputs = {}
-    for app, extra in (("project", []), ("project", ["--gil"]), ("baseline", [])):
+    passes = (
+        ("project", "project", ["--format", "flamegraph"], "svg"),
+        ("project-gil", "project", ["--gil", "--format", "flamegraph"], "svg"),
+        # Collapsed stacks of the same, summed by package in the report.
+        ("project-gil", "project", ["--gil", "--format", "raw"], "txt"),
+        ("baseline", "baseline", ["--format", "flamegraph"], "svg"),
+    )
+    for label, app, extra, suffix in passes:
         pid = served.uvicorns[app][0].worker_pids()[0]
-        label = f"{app}-gil" if extra else app
-        svg = config.out_dir / f"{config.name}-flame-{label}-list.svg"
+        svg = config.out_dir / f"{config.name}-flame-{label}-list.{suffix}"
         spy = subprocess.Popen(
             [str(py_spy), "record", "-p", str(pid), "-d", str(seconds), "-r", "200",
-             "-o", str(svg), "--format", "flamegraph", *extra],
+             "-o", str(svg), *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         time.sleep(0.5)
@@ -405,7 +421,7 @@ def profile(config: Config, served: Served, data_files: dict[str, Path], seconds
         if spy.returncode != 0:
             log(f"py-spy failed for {label}: {err[-500:]}")
             continue
-        outputs[label] = svg.name
+        outputs[f"{label}.{suffix}"] = svg.name
     return outputs
 
 
@@ -491,6 +507,9 @@ def bench_dataset(
         if is_main:
             if config.profile:
                 results["profiles"] = profile(config, served, data_files, 10)
+                raw = results["profiles"].get("project-gil.txt")
+                if raw:
+                    results["profile_by_package"] = self_time_by_package(config.out_dir / raw)
             results["memory_kib"] = {
                 app: {str(pid): rss_kib(pid) for u in group for pid in u.worker_pids()}
                 for app, group in served.uvicorns.items()
@@ -591,14 +610,14 @@ def parse(argv: list[str]) -> Config:
     parser.add_argument(
         "--experiment",
         action="store_true",
-        help="every variant, 10k tasks only, 6 s a scenario at 64 connections",
+        help="every variant, 10k tasks only, 5 s a scenario at 64 connections",
     )
     args = parser.parse_args(argv)
     if args.experiment:
         args.variant = args.variant or sorted(VARIANTS)
     if args.experiment:
         datasets = [DataSet("10k", users=100)]
-        duration, warmup, sweep_duration, sweep_points, token_users = 6, 1, 6, [64], 256
+        duration, warmup, sweep_duration, sweep_points, token_users = 5, 1, 5, [64], 256
     elif args.smoke:
         datasets = [DataSet("tiny", users=20, deep_users=2)]
         duration, warmup, sweep_duration, sweep_points, token_users = 2, 0, 2, [1, 64], 20

@@ -38,6 +38,20 @@ VARIANTS: dict[str, dict] = {
         "env": {},
         "args": ["--interface", "wsgi"],
     },
+    # The same, staying ASGI: Django's WSGI handler wrapped by a2wsgi (one hop to a thread).
+    "a2wsgi": {"app": "bench.experiments.a2wsgi_app:application", "env": {}},
+    # The JSON access log line of every request at INFO, skipped (LOG_LEVEL=WARNING).
+    "nolog": {"app": PROJECT_APP, "env": {"LOG_LEVEL": "WARNING"}},
+    # Without django-prometheus (middleware pair and instrumented database backend).
+    "noprom": {
+        "app": PROJECT_APP,
+        "env": {"DJANGO_SETTINGS_MODULE": "bench.experiments.settings_noprom"},
+    },
+    # Everything that paid, together: a2wsgi + lean read path + lean settings, no prometheus.
+    "combo": {
+        "app": "bench.experiments.combo_app:application",
+        "env": {**LEAN, "DJANGO_SETTINGS_MODULE": "bench.experiments.settings_combo"},
+    },
     # lean, plus a read path without DRF field objects or django-filter's per-request deepcopy:
     # TaskOut as a plain function, the query parameters checked by one Django form built once.
     "lean-read": {
