@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 1
 # Debian packages the real-stack, browser and load tests drive (never mocked).
-SYSTEM_PACKAGES := postgresql redis-server nginx wrk chromium
+SYSTEM_PACKAGES := postgresql redis-server nginx wrk chromium openssl systemd
 PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 
 export DJANGO_SETTINGS_MODULE ?= taskapi.settings.base

@@ -48,13 +48,15 @@ def api_client(user) -> APIClient:
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
-    """The real app under Uvicorn on a fresh SQLite database, shared by the session's HTTP tests.
+    """The real app, shared by the session's HTTP tests: Uvicorn on a fresh SQLite database, or
+    with `-p tests.support.pg_plugin --db=postgres` two instances on PostgreSQL and Redis behind
+    nginx (tests.support.services.start_live_app).
 
     Tests that use it must create their own users: they share one database.
     """
-    from tests.support.servers import start_sqlite_app
+    from tests.support.services import start_live_app
 
-    server = start_sqlite_app(
+    server = start_live_app(
         tmp_path_factory.mktemp("live-app"),
         # Generous: the suite registers many users from one address.
         AUTH_RATE_LIMIT="100000/minute",
