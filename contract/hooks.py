@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.adapter.security import declares_security
 ISOLATION_REQUEST_ID_PREFIX = "isolation-"
 # Refresh when less than this share of the token's lifetime is left: a request started just
 # before expiry must still arrive with a valid token.
-REFRESH_WHEN_LEFT = 0.25
+REFRESH_WHEN_LEFT = 0.5
 # Far above any id this run creates, and still a valid int64 path parameter.
 MISSING_ID_OFFSET = 10**15
 # Headers that differ between any two responses; everything else must match between the
