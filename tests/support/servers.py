@@ -5,6 +5,7 @@ Each helper starts exactly one process and stops exactly that process (by PID, n
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import signal
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,21 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# Every server log of this session: the contract-coverage plugin reads them at the end.
+SERVER_LOGS: list[Path] = []
+
+
+def request_id_for_current_test() -> str | None:
+    """An X-Request-ID that names the running test, for contract/coverage_plugin.py.
+
+    Same prefix as contract.coverage_plugin.request_id_prefix (not imported: tests/ does not
+    depend on contract/).
+    """
+    current = os.environ.get("PYTEST_CURRENT_TEST")  # "path::name[param] (call)"
+    if not current:
+        return None
+    nodeid = current.rsplit(" (", 1)[0]
+    return f"test-{hashlib.sha256(nodeid.encode()).hexdigest()[:16]}-{uuid.uuid4().hex[:16]}"
 
 
 class HttpClient(requests.Session):
@@ -32,6 +49,11 @@ class HttpClient(requests.Session):
 
     def request(self, method: str, url: str, **kwargs):  # type: ignore[override]
         kwargs.setdefault("timeout", self.timeout)
+        request_id = request_id_for_current_test()
+        if request_id is not None:
+            headers = requests.structures.CaseInsensitiveDict(kwargs.get("headers") or {})
+            headers.setdefault("X-Request-ID", request_id)  # a test's own id wins
+            kwargs["headers"] = headers
         return super().request(
             method, f"{self.base_url}{url}" if url.startswith("/") else url, **kwargs
         )
@@ -128,6 +150,7 @@ def start_uvicorn(
     """Start Uvicorn the way `make run` does and wait until /health/ answers."""
     port = port or free_port()
     log_path = workdir / f"uvicorn-{port}.log"
+    SERVER_LOGS.append(log_path)
     log_file = log_path.open("wb")
     process = subprocess.Popen(
         [
