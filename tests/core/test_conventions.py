@@ -250,3 +250,23 @@ def test_unsupported_methods_are_405_problems_everywhere(live_app, method, path)
 
     assert_problem(response, 405)
     assert response.headers["Allow"]
+
+
+def test_allow_never_lists_options_which_is_itself_a_405(live_app):
+    response = live_app.http.options("/health/")
+
+    assert_problem(response, 405)
+    assert "OPTIONS" not in response.headers["Allow"]
+
+
+def test_a_request_refused_at_the_edge_still_gets_an_access_log_line(live_app):
+    live_app.http.post(
+        "/auth/login/",
+        data=b"x" * (2 * 1024 * 1024),
+        headers={"X-Request-ID": "edge-413-trace", "Content-Type": "application/json"},
+    )
+
+    lines = [json.loads(line) for line in live_app.log().splitlines() if "edge-413-trace" in line]
+    access = [line for line in lines if line.get("logger") == "taskapi.access"]
+    assert access[0]["status"] == 413
+    assert access[0]["route"] == "auth/login/"

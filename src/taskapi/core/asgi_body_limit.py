@@ -5,10 +5,13 @@ Django's ASGI handler reads the whole body into a spooled file before dispatch, 
 answers 413 past it, and hands Django the buffered body with an exact Content-Length.
 """
 
+import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
+from django.urls import Resolver404, resolve
 
 from taskapi.core.errors import PROBLEM_CONTENT_TYPE, problem
 from taskapi.core.request_id import request_id_from
@@ -18,6 +21,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+access_logger = logging.getLogger("taskapi.access")
 
 
 class BodyLimitMiddleware:
@@ -29,6 +34,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope.setdefault("state", {})["started"] = time.perf_counter()
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
@@ -74,8 +80,9 @@ class BodyLimitMiddleware:
 
     async def _reject(self, scope: Scope, send: Send, status: int, detail: str) -> None:
         headers = dict(scope.get("headers") or [])
-        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = request_id_from(headers.get(b"x-request-id", b"").decode("latin-1"))
         body = orjson.dumps(problem(status=status, detail=detail))
+        _log_rejection(scope, status, request_id)
         await send(
             {
                 "type": "http.response.start",
@@ -84,9 +91,30 @@ class BodyLimitMiddleware:
                     (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
                     (b"content-length", str(len(body)).encode()),
                     (b"x-content-type-options", b"nosniff"),
-                    (b"x-request-id", request_id_from(incoming).encode()),
+                    (b"x-request-id", request_id.encode()),
                     (b"connection", b"close"),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _log_rejection(scope: Scope, status: int, request_id: str) -> None:
+    """The same access line Django's middleware writes, for a request Django never saw."""
+    try:
+        route = resolve(scope["path"]).route
+    except Resolver404:
+        route = None
+    started = scope.get("state", {}).get("started", time.perf_counter())
+    access_logger.info(
+        "request",
+        extra={
+            "request_id": request_id,
+            "method": scope["method"],
+            "path": scope["path"],
+            "route": route,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "user_id": None,
+        },
+    )

@@ -37,6 +37,10 @@ class RequestIdMiddleware:
             context.request_id.reset(token)
         response["X-Request-ID"] = request_id
         response["X-Content-Type-Options"] = "nosniff"
+        if "Allow" in response:
+            # DRF lists OPTIONS on every view, but OPTIONS is a 405 here (no metadata pages).
+            allowed = [m.strip() for m in response["Allow"].split(",")]
+            response["Allow"] = ", ".join(m for m in allowed if m and m != "OPTIONS")
         return response
 
 
