@@ -15,7 +15,7 @@ PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 export DJANGO_SETTINGS_MODULE ?= taskapi.settings.base
 
 .PHONY: help install run migrate test test-unit test-postgres contract lint fuzz system-packages \
-        checkov lock clean
+        checkov tools lock clean
 
 help:
 	@echo "make run     install, migrate and serve the API on SQLite at http://$(HOST):$(PORT)/"
@@ -55,6 +55,15 @@ checkov: .venv-checkov/.installed-$(CHECKOV_VERSION)
 	.venv-checkov/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
 	@touch $@
 
+# The contract linters, from the npm registry, into a git-ignored folder.
+NPM_TOOLS := .tools/npm
+NPM_PACKAGES := @stoplight/spectral-cli@6.16.3 @redocly/cli@2.77.0
+tools: $(NPM_TOOLS)/.installed
+
+$(NPM_TOOLS)/.installed:
+	npm install --prefix $(NPM_TOOLS) --no-audit --no-fund --loglevel=error $(NPM_PACKAGES)
+	@touch $@
+
 # --- system packages --------------------------------------------------------------------------
 # Installs what the tests drive, when it is missing. As root it runs apt-get; otherwise it stops
 # and prints the exact command.
@@ -78,24 +87,28 @@ system-packages:
 
 # --- tests ----------------------------------------------------------------------------------
 RESULTS := build/test-results
+COVERAGE := build/contract-coverage
+COVERAGE_PLUGIN = -p contract.coverage_plugin --contract-coverage-dir=$(COVERAGE)
 
 # Every test: lint, the suite on SQLite (unit, HTTP, browser, real stack, deploy files, contract),
-# the API suite again on PostgreSQL, then SECURITY.md's claims against this run's results.
-test: install system-packages checkov lint
-	rm -rf $(RESULTS) && mkdir -p $(RESULTS)
-	$(BIN)/pytest --junitxml=$(RESULTS)/sqlite.xml
+# the API suite again on PostgreSQL, then the contract-coverage table (every documented status
+# reached, nothing undocumented returned) and SECURITY.md's claims, both against this run.
+test: install system-packages checkov tools lint
+	rm -rf $(RESULTS) $(COVERAGE) && mkdir -p $(RESULTS)
+	$(BIN)/pytest $(COVERAGE_PLUGIN) --junitxml=$(RESULTS)/sqlite.xml
 	$(MAKE) --no-print-directory test-postgres
+	$(BIN)/python -m contract.coverage_report openapi.yaml $(COVERAGE)
 	$(BIN)/python -m tests.support.security_claims SECURITY.md $(RESULTS)/*.xml
 
 # The API tests, unchanged, on a private PostgreSQL (and through nginx for the live-server tests).
 test-postgres: install system-packages
-	$(BIN)/pytest -p tests.support.pg_plugin --db=postgres tests/core tests/accounts tests/tasks \
-	  --junitxml=$(RESULTS)/postgres.xml
+	$(BIN)/pytest -p tests.support.pg_plugin --db=postgres $(COVERAGE_PLUGIN) \
+	  tests/core tests/accounts tests/tasks --junitxml=$(RESULTS)/postgres.xml
 
 test-unit: install
 	$(BIN)/pytest tests --ignore=tests/deploy -m "not server and not browser and not stack"
 
-contract: install
+contract: install tools
 	$(BIN)/pytest contract
 
 lint: install
