@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from taskapi.accounts import services
+from taskapi.accounts import schema, services
 from taskapi.accounts.selectors import user_get
 from taskapi.accounts.serializers import (
     ChangePasswordIn,
@@ -39,6 +39,7 @@ class RegisterView(RateLimitHeadersMixin, APIView):
     permission_classes = [AllowAny]
     throttle_scope = "register"
 
+    @schema.register
     def post(self, request: Request) -> Response:
         data = _valid(RegisterIn, request.data)
         user = services.user_register(email=data["email"], password=data["password"])
@@ -50,6 +51,7 @@ class LoginView(RateLimitHeadersMixin, APIView):
     permission_classes = [AllowAny]
     throttle_scope = "login"
 
+    @schema.login
     def post(self, request: Request) -> Response:
         data = _valid(LoginIn, request.data)
         return _token_response(
@@ -61,12 +63,14 @@ class RefreshView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
+    @schema.refresh
     def post(self, request: Request) -> Response:
         data = _valid(RefreshIn, request.data)
         return _token_response(services.token_refresh(refresh=data["refresh"]))
 
 
 class LogoutView(APIView):
+    @schema.logout
     def post(self, request: Request) -> Response:
         data = _valid(RefreshIn, request.data)
         services.token_revoke(user_id=request.user.id, refresh=data["refresh"])
@@ -74,9 +78,11 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
+    @schema.me
     def get(self, request: Request) -> Response:
         return Response(UserOut(user_get(user_id=request.user.id)).data)
 
+    @schema.delete_account
     def delete(self, request: Request) -> Response:
         data = _valid(DeleteAccountIn, request.data)
         services.user_delete(user=user_get(user_id=request.user.id), password=data["password"])
@@ -84,6 +90,7 @@ class MeView(APIView):
 
 
 class ChangePasswordView(APIView):
+    @schema.change_password
     def post(self, request: Request) -> Response:
         data = _valid(ChangePasswordIn, request.data)
         services.user_change_password(

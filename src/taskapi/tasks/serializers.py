@@ -5,7 +5,9 @@ from datetime import date
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.fields import empty
 
+from taskapi.core.schema import IdField
 from taskapi.tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Priority
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -71,14 +73,22 @@ class TaskPatchIn(TaskCreateIn):
         kwargs["partial"] = True
         super().__init__(*args, **kwargs)
 
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # A partial serializer never applies defaults; drop them so the schema says so too.
+        for field in fields.values():
+            field.default = empty
+        return fields
+
 
 class TaskOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    description = serializers.CharField()
+    # Bounds and choices state what the stored row holds (models.py constraints).
+    id = IdField(read_only=True)
+    title = serializers.CharField(min_length=1, max_length=TITLE_MAX_LENGTH)
+    description = serializers.CharField(allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     completed = serializers.BooleanField()
-    completed_at = serializers.DateTimeField(allow_null=True)
-    priority = serializers.CharField()
+    completed_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    priority = serializers.ChoiceField(choices=Priority.choices)
     due_date = serializers.DateField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from taskapi.tasks import schema
 from taskapi.tasks.conditions import if_match_versions, if_none_match_matches, task_etag
 from taskapi.tasks.filters import TaskFilter
 from taskapi.tasks.idempotency import KEY_PATTERN, request_fingerprint, task_create_idempotent
@@ -38,6 +39,7 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 class TaskListView(APIView):
+    @schema.task_list
     def get(self, request: Request) -> Response:
         filters = TaskFilter(request.query_params, queryset=task_list(user=request.user))
         tasks = filters.validated_queryset()
@@ -45,6 +47,7 @@ class TaskListView(APIView):
         page = paginator.paginate_queryset(tasks, request, view=self)
         return paginator.get_paginated_response(TaskOut(page, many=True).data)
 
+    @schema.task_create
     def post(self, request: Request) -> Response:
         key = _idempotency_key(request)
         data = TaskCreateIn(data=request.data).validated()
@@ -65,6 +68,7 @@ class TaskListView(APIView):
 
 
 class TaskDetailView(APIView):
+    @schema.task_get
     def get(self, request: Request, task_id: int) -> Response:
         task = task_get(user=request.user, task_id=task_id)
         etag = task_etag(task)
@@ -72,12 +76,15 @@ class TaskDetailView(APIView):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         return Response(TaskOut(task).data, headers={"ETag": etag})
 
+    @schema.task_replace
     def put(self, request: Request, task_id: int) -> Response:
         return self._write(request, task_id, TaskReplaceIn)
 
+    @schema.task_update
     def patch(self, request: Request, task_id: int) -> Response:
         return self._write(request, task_id, TaskPatchIn)
 
+    @schema.task_delete
     def delete(self, request: Request, task_id: int) -> Response:
         expected = if_match_versions(request.headers.get("If-Match"))
         task_delete(user=request.user, task_id=task_id, expected_versions=expected)

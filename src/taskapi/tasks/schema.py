@@ -1,0 +1,131 @@
+"""drf-spectacular annotations of the task views (see core/schema.py).
+
+The query parameters are validated by TaskFilter and TaskCursorPagination inside an APIView,
+which drf-spectacular cannot introspect; they are declared here from the same constants.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import F, OpenApiParameter, extend_schema
+from rest_framework import serializers
+
+from taskapi.core.schema import (
+    NO_BODY,
+    REQUEST_ID,
+    VALIDATION_PROBLEM,
+    json_response,
+    problem_responses,
+    problem_schema,
+)
+from taskapi.tasks.errors import IdempotencyKeyReused
+from taskapi.tasks.filters import DEFAULT_ORDERING, ORDERINGS, SEARCH_MAX_LENGTH
+from taskapi.tasks.models import Priority
+from taskapi.tasks.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from taskapi.tasks.serializers import TaskCreateIn, TaskOut, TaskPatchIn, TaskReplaceIn
+
+QUERY = OpenApiParameter.QUERY
+HEADER = OpenApiParameter.HEADER
+
+
+class TaskPageOut(serializers.Serializer):
+    """What TaskCursorPagination renders."""
+
+    results = serializers.ListField(child=TaskOut(), max_length=MAX_PAGE_SIZE)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+TASK_ID = OpenApiParameter(
+    "task_id", {"type": "integer", "format": "int64", "minimum": 1}, OpenApiParameter.PATH
+)
+IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, HEADER)
+IF_NONE_MATCH = OpenApiParameter("If-None-Match", OpenApiTypes.STR, HEADER)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    HEADER,
+)
+
+LIST_PARAMETERS = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, QUERY),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
+        QUERY,
+    ),
+    OpenApiParameter(
+        "ordering", {"type": "string", "enum": list(ORDERINGS), "default": DEFAULT_ORDERING}, QUERY
+    ),
+    OpenApiParameter("completed", OpenApiTypes.BOOL, QUERY),
+    OpenApiParameter("priority", {"type": "string", "enum": list(Priority.values)}, QUERY),
+    OpenApiParameter("due_before", OpenApiTypes.DATE, QUERY),
+    OpenApiParameter("due_after", OpenApiTypes.DATE, QUERY),
+    OpenApiParameter("search", {"type": "string", "maxLength": SEARCH_MAX_LENGTH}, QUERY),
+]
+
+
+def _task_operation(
+    operation_id: str, parameters: list[OpenApiParameter], **kwargs: Any
+) -> Callable[[F], F]:
+    return extend_schema(
+        operation_id=operation_id, tags=["tasks"], parameters=[*parameters, REQUEST_ID], **kwargs
+    )
+
+
+task_list = _task_operation(
+    "taskList",
+    LIST_PARAMETERS,
+    responses={
+        **json_response(TaskPageOut),
+        **problem_responses(400, 401, 503, status_400=VALIDATION_PROBLEM),
+    },
+)
+
+task_create = _task_operation(
+    "taskCreate",
+    [IDEMPOTENCY_KEY],
+    request=TaskCreateIn,
+    responses={
+        **json_response(TaskOut, 201),
+        **problem_responses(
+            400,
+            401,
+            409,
+            413,
+            415,
+            422,
+            503,
+            status_422=problem_schema(422, IdempotencyKeyReused.type),
+        ),
+    },
+)
+
+task_get = _task_operation(
+    "taskGet",
+    [TASK_ID, IF_NONE_MATCH],
+    responses={**json_response(TaskOut), 304: NO_BODY, **problem_responses(401, 404, 503)},
+)
+
+_WRITE_PROBLEMS = problem_responses(400, 401, 404, 412, 413, 415, 503)
+
+task_replace = _task_operation(
+    "taskReplace",
+    [TASK_ID, IF_MATCH],
+    request=TaskReplaceIn,
+    responses={**json_response(TaskOut), **_WRITE_PROBLEMS},
+)
+
+task_update = _task_operation(
+    "taskUpdate",
+    [TASK_ID, IF_MATCH],
+    request=TaskPatchIn,
+    responses={**json_response(TaskOut), **_WRITE_PROBLEMS},
+)
+
+task_delete = _task_operation(
+    "taskDelete",
+    [TASK_ID, IF_MATCH],
+    responses={204: NO_BODY, **problem_responses(401, 404, 412, 503)},
+)
