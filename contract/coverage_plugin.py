@@ -1,9 +1,14 @@
 """pytest plugin: which test made which request, as seen by the app's access log.
 
 Load it with `pytest -p contract.coverage_plugin`. It writes one JSON line per request to
-`<dir>/session.jsonl` (default dir: build/contract-coverage; option --contract-coverage-dir), and
-`python -m contract.coverage_report openapi.yaml build/contract-coverage` turns them into the
-contract-coverage table.
+`<dir>/session-<run>.jsonl` (default dir: build/contract-coverage; option
+--contract-coverage-dir), and `python -m contract.coverage_report openapi.yaml
+build/contract-coverage` turns the files of every run into the contract-coverage table.
+
+`<run>` is a digest of the pytest arguments: `make test` runs pytest twice (the whole suite on
+SQLite, then the API tests on PostgreSQL) into the same directory, and the second run must add
+its records to the first's, not replace them. Repeating the same command replaces only its own
+file; `make test` empties the directory first.
 
 Three sources:
 - in-process requests (DRF APIClient, Django's test client): a handler on the "taskapi.access"
@@ -111,13 +116,14 @@ class CoverageRecorder:
         self.test_by_prefix: dict[str, str] = {}
         self.handler = _InProcessHandler(self)
         self.basetemp: Path | None = None
+        run = hashlib.sha256("\0".join(config.invocation_params.args).encode()).hexdigest()
+        self.output = self.directory / f"session-{run[:16]}.jsonl"
 
     # --- pytest hooks ------------------------------------------------------------------------
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        for stale in self.directory.glob("*.jsonl"):
-            stale.unlink()
+        self.output.unlink(missing_ok=True)
         logger = logging.getLogger(ACCESS_LOGGER)
         logger.addHandler(self.handler)
         if logger.getEffectiveLevel() > logging.INFO:
@@ -144,8 +150,7 @@ class CoverageRecorder:
             self.basetemp = None
         for log_path in self._server_logs():
             self._read_server_log(log_path)
-        out = self.directory / "session.jsonl"
-        with out.open("w") as handle:
+        with self.output.open("w") as handle:
             for row in self.rows:
                 handle.write(json.dumps(row) + "\n")
 
