@@ -1,0 +1,89 @@
+"""Every operation that takes a body refuses one over 1 MiB (413) and one that is not JSON (415).
+
+The operations come from openapi.yaml, so a new one is covered the day it is documented. Each
+request is one the route would otherwise accept as far as the body: a fresh user's token where
+the route needs one, and an existing task where the path names one (a 404 would come first).
+"""
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+from tests.support.contract_operations import Operation, contract_operations
+
+pytestmark = pytest.mark.server
+
+PROBLEM = "application/problem+json"
+PASSWORD = "a-long-and-unusual-passphrase-42"
+ONE_MEBIBYTE = 1024 * 1024
+BODY_OPERATIONS = [operation for operation in contract_operations() if operation.has_body]
+
+
+@dataclass
+class Caller:
+    headers: dict[str, str]
+    task_id: int
+
+
+@pytest.fixture
+def caller(live_app) -> Caller:
+    """A fresh user, registered and logged in through the API, who owns one task."""
+    http = live_app.http
+    email = f"body-{uuid.uuid4().hex[:12]}@example.com"
+    registered = http.post("/auth/register/", json={"email": email, "password": PASSWORD})
+    assert registered.status_code == 201, registered.text
+    login = http.post("/auth/login/", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    headers = {"Authorization": f"Bearer {login.json()['access']}"}
+    task = http.post("/tasks/", json={"title": "a task to write to"}, headers=headers)
+    assert task.status_code == 201, task.text
+    return Caller(headers, task.json()["id"])
+
+
+def _send(live_app, caller: Caller, operation: Operation, *, body: bytes, content_type: str):
+    headers = {"Content-Type": content_type}
+    if operation.secured:
+        headers.update(caller.headers)
+    return live_app.http.request(
+        operation.method, operation.url(id=caller.task_id), data=body, headers=headers
+    )
+
+
+def _assert_plain_problem(response: requests.Response, status: int, title: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == PROBLEM
+    body = response.json()
+    assert (body["type"], body["title"], body["status"]) == ("about:blank", title, status)
+    assert body["detail"]
+    # The refusal is traceable: it carries the id of the request it refuses.
+    assert response.headers["X-Request-ID"] == response.request.headers["X-Request-ID"]
+
+
+def test_the_operations_with_a_body_are_read_from_the_contract():
+    assert {operation.operation_id for operation in BODY_OPERATIONS} >= {
+        "authLogin",
+        "taskCreate",
+        "taskUpdate",
+    }
+
+
+@pytest.mark.parametrize("operation", BODY_OPERATIONS, ids=lambda op: op.operation_id)
+def test_a_body_over_one_mebibyte_is_a_413_problem(live_app, caller, operation):
+    response = _send(
+        live_app,
+        caller,
+        operation,
+        body=b"{" + b" " * ONE_MEBIBYTE + b"}",
+        content_type="application/json",
+    )
+
+    _assert_plain_problem(response, 413, "Content Too Large")
+
+
+@pytest.mark.parametrize("operation", BODY_OPERATIONS, ids=lambda op: op.operation_id)
+def test_a_body_that_is_not_json_is_a_415_problem(live_app, caller, operation):
+    response = _send(live_app, caller, operation, body=b"title=not json", content_type="text/plain")
+
+    _assert_plain_problem(response, 415, "Unsupported Media Type")
