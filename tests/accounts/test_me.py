@@ -41,6 +41,15 @@ def test_deleting_the_account_ends_its_access_token_at_once(authed):
     assert 'error="invalid_token"' in response["WWW-Authenticate"]
 
 
+def test_deleting_the_account_needs_a_token(http, user):
+    response = http.delete("/auth/me/", {"password": PASSWORD})
+
+    assert response.status_code == 401
+    assert response.json()["type"] == "/problems/not-authenticated"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert User.objects.filter(pk=user.pk).exists()
+
+
 def test_deleting_the_account_needs_the_password(authed, user):
     response = authed.delete("/auth/me/", {"password": "not-my-password"})
 

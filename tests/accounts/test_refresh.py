@@ -68,6 +68,15 @@ def test_an_access_token_is_not_a_refresh_token(http, tokens):
     assert response.json()["type"] == "/problems/invalid-token"
 
 
+def test_refresh_names_a_missing_refresh_token(http):
+    response = http.post("/auth/refresh/", {})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/validation-error"
+    assert [error["field"] for error in response.json()["errors"]] == ["refresh"]
+
+
 def test_garbage_is_refused(http):
     assert refresh(http, "not.a.token").status_code == 401
 

@@ -197,6 +197,36 @@ def test_invalid_body_with_a_key_stores_nothing(api_client):
     assert not response.has_header("Idempotent-Replayed")
 
 
+def test_a_key_whose_record_keeps_vanishing_is_a_409_conflict(api_client, user, monkeypatch):
+    # Forced: the 409 needs another request's record to be there when ours is inserted and gone
+    # when we look it up, MAX_ATTEMPTS times in a row (purged or expired between the two steps).
+    # No real schedule does that on demand, so a rival inserts the record inside our transaction,
+    # just before our insert; it then vanishes with our rollback, exactly as if purged.
+    from taskapi.tasks import idempotency
+
+    real_task_create = idempotency.task_create
+    rivals = []
+
+    def task_create_while_a_rival_holds_the_key(*, user, data):
+        rivals.append(
+            IdempotencyRecord.objects.create(
+                owner_id=user.id, key="k", fingerprint="0" * 64, status_code=201, response_body={}
+            )
+        )
+        return real_task_create(user=user, data=data)
+
+    monkeypatch.setattr(idempotency, "task_create", task_create_while_a_rival_holds_the_key)
+
+    response = api_client.post("/tasks/", {"title": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
+
+    assert response.status_code == 409
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["type"] == "/problems/conflict"
+    assert len(rivals) == idempotency.MAX_ATTEMPTS
+    assert not Task.objects.exists()
+    assert not IdempotencyRecord.objects.exists()
+
+
 # --- read --------------------------------------------------------------------------------------
 
 
