@@ -124,7 +124,10 @@ class Uvicorn:
         children multiprocessing spawned (not its resource tracker)."""
         children: list[int] = []
         for task in Path(f"/proc/{self.process.pid}/task").glob("*/children"):
-            children += [int(pid) for pid in task.read_text().split()]
+            try:
+                children += [int(pid) for pid in task.read_text().split()]
+            except OSError:
+                continue  # that thread ended meanwhile
         workers = []
         for pid in children:
             try:

@@ -47,7 +47,14 @@ VARIANTS: dict[str, dict] = {
         "app": PROJECT_APP,
         "env": {"DJANGO_SETTINGS_MODULE": "bench.experiments.settings_noprom"},
     },
-    # Everything that paid, together: a2wsgi + lean read path + lean settings, no prometheus.
+    # One redis.Redis client per pool instead of one per cache call (redis-py 8 looks up its own
+    # version with importlib.metadata in every constructor).
+    "rediscache": {
+        "app": PROJECT_APP,
+        "env": {"DJANGO_SETTINGS_MODULE": "bench.experiments.settings_rediscache"},
+    },
+    # Everything that paid, together: a2wsgi + lean read path + lean settings, no prometheus,
+    # reused Redis client.
     "combo": {
         "app": "bench.experiments.combo_app:application",
         "env": {**LEAN, "DJANGO_SETTINGS_MODULE": "bench.experiments.settings_combo"},
