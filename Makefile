@@ -12,8 +12,6 @@ WORKERS ?= 1
 SYSTEM_PACKAGES := postgresql redis-server nginx wrk chromium openssl systemd
 PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 
-export DJANGO_SETTINGS_MODULE ?= taskapi.settings.base
-
 .PHONY: help install run migrate test test-unit test-postgres contract lint fuzz system-packages \
         checkov tools lock clean
 
