@@ -81,6 +81,13 @@ def test_garbage_is_refused(http):
     assert refresh(http, "not.a.token").status_code == 401
 
 
+def test_a_whitespace_only_token_is_an_invalid_token_not_a_missing_one(http):
+    response = refresh(http, "\u00a0 ")
+
+    assert response.status_code == 401
+    assert response.json()["type"] == "/problems/invalid-token"
+
+
 def test_a_refresh_token_of_a_revoked_family_is_refused(http, user, tokens):
     TokenFamily.objects.filter(user=user).update(revoked_at="2020-01-01T00:00:00Z")
 

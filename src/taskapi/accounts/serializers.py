@@ -26,9 +26,9 @@ class LoginIn(serializers.Serializer):
 
 
 class RefreshIn(serializers.Serializer):
-    # No length limit: an overlong token is a malformed one, a 401 invalid-token like any other
-    # (openapi.yaml); the 1 MiB body limit bounds the work.
-    refresh = serializers.CharField()
+    # No length limit and no trimming: an overlong or whitespace-only token is a malformed one, a
+    # 401 invalid-token like any other (openapi.yaml); the 1 MiB body limit bounds the work.
+    refresh = serializers.CharField(trim_whitespace=False)
 
 
 class ChangePasswordIn(serializers.Serializer):
