@@ -5,7 +5,7 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularSwaggerView
@@ -52,7 +52,8 @@ class ReadinessView(APIView):
 
 
 def _check_database() -> None:
-    with connection.cursor() as cursor:
+    # SET LOCAL only holds inside a transaction; outside one PostgreSQL ignores it.
+    with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL statement_timeout = 1000")
         cursor.execute("SELECT 1")
