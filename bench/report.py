@@ -102,11 +102,12 @@ def markdown(results: dict, scenarios: dict) -> str:
     out: list[str] = []
     w = out.append
     m = results["machine"]
-    kind = (
-        "smoke run (tiny data: checks the harness, not the figures)"
-        if results["smoke"]
-        else "full run"
-    )
+    if results["smoke"]:
+        kind = "smoke run (tiny data: checks the harness, not the figures)"
+    elif len(results.get("apps", {})) > 2:
+        kind = "variants run (bench/experiments)"
+    else:
+        kind = "full run"
     w(f"# Benchmark {results['name']}: cloud-task-api vs raw ASGI baseline\n")
     w(f"{kind}; {results['elapsed_s']} s in all. Machine: {m['cores']} cores ({m['cpu']}), "
       f"Python {m['python']}, Linux {m['kernel']}.  ")  # fmt: skip

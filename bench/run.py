@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import importlib.util
 import json
 import os
 import re
@@ -616,6 +617,11 @@ def parse(argv: list[str]) -> Config:
     args = parser.parse_args(argv)
     if args.experiment:
         args.variant = args.variant or sorted(VARIANTS)
+    for name in list(args.variant):
+        needed = VARIANTS[name].get("requires")
+        if needed and importlib.util.find_spec(needed) is None:
+            log(f"variant {name} skipped: pip install {needed}")
+            args.variant.remove(name)
     if args.experiment:
         datasets = [DataSet("10k", users=100)]
         duration, warmup, sweep_duration, sweep_points, token_users = 5, 1, 5, [64], 256

@@ -39,7 +39,7 @@ VARIANTS: dict[str, dict] = {
         "args": ["--interface", "wsgi"],
     },
     # The same, staying ASGI: Django's WSGI handler wrapped by a2wsgi (one hop to a thread).
-    "a2wsgi": {"app": "bench.experiments.a2wsgi_app:application", "env": {}},
+    "a2wsgi": {"app": "bench.experiments.a2wsgi_app:application", "env": {}, "requires": "a2wsgi"},
     # The JSON access log line of every request at INFO, skipped (LOG_LEVEL=WARNING).
     "nolog": {"app": PROJECT_APP, "env": {"LOG_LEVEL": "WARNING"}},
     # Without django-prometheus (middleware pair and instrumented database backend).
@@ -57,6 +57,7 @@ VARIANTS: dict[str, dict] = {
     # reused Redis client.
     "combo": {
         "app": "bench.experiments.combo_app:application",
+        "requires": "a2wsgi",
         "env": {**LEAN, "DJANGO_SETTINGS_MODULE": "bench.experiments.settings_combo"},
     },
     # lean, plus a read path without DRF field objects or django-filter's per-request deepcopy:
