@@ -13,13 +13,14 @@ SYSTEM_PACKAGES := postgresql redis-server nginx wrk chromium openssl systemd
 PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 
 .PHONY: help install run migrate test test-unit test-postgres contract lint fuzz system-packages \
-        checkov tools lock clean
+        checkov tools bench bench-smoke lock clean
 
 help:
 	@echo "make run     install, migrate and serve the API on SQLite at http://$(HOST):$(PORT)/"
 	@echo "make test    install (system packages too, as root), then every test"
 	@echo "make lint    ruff, contract lint"
 	@echo "make fuzz    long Schemathesis run against a live server (random seed)"
+	@echo "make bench   the benchmark against the raw-ASGI baseline (1M tasks; ~10 min)"
 
 # --- install ----------------------------------------------------------------------------------
 install: $(VENV)/.installed
@@ -110,12 +111,21 @@ contract: install tools
 	$(BIN)/pytest contract
 
 lint: install
-	$(BIN)/ruff check src tests contract
-	$(BIN)/ruff format --check src tests contract
+	$(BIN)/ruff check src tests contract bench
+	$(BIN)/ruff format --check src tests contract bench
 	$(BIN)/python -m openapi_spec_validator openapi.yaml
 
 fuzz: install
 	FUZZ_LONG=1 $(BIN)/pytest contract -k schemathesis -s
+
+# The benchmark: private PostgreSQL, Redis and nginx, 1M tasks, wrk, ratios to a raw ASGI
+# baseline served the same way (bench/README.md). bench-smoke is the seconds-long version that
+# make test runs (tests/bench) to keep the harness working.
+bench: install system-packages
+	$(BIN)/python -m bench
+
+bench-smoke: install system-packages
+	$(BIN)/python -m bench --smoke
 
 # Re-pin every dependency: a fresh venv from pyproject's ranges, then freeze.
 lock:
