@@ -194,7 +194,11 @@ class TaskCursorPagination(CursorPagination):
         sign = "-" if descending else ""
         after = "lt" if descending else "gt"
         if not has_value:
-            qs = queryset.filter(**{f"{field}__isnull": True}).order_by(f"{sign}id")
+            # Ordering by the (constant, null) field too lets PostgreSQL walk the
+            # (owner, due_date, id) index instead of sorting every undated row by id.
+            qs = queryset.filter(**{f"{field}__isnull": True}).order_by(
+                f"{sign}{field}", f"{sign}id"
+            )
             return qs.filter(**{f"id__{after}": seek.id}) if seek else qs
         if self.sort_key.nullable:
             queryset = queryset.filter(**{f"{field}__isnull": False})
