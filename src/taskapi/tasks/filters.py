@@ -43,6 +43,15 @@ class TaskFilter(django_filters.FilterSet):
         model = Task
         fields: list[str] = []
 
+    def get_form_class(self) -> type[Any]:
+        # django-filter builds a new form class for every request; the filters are the same
+        # every time, so one class serves them all (bench `lean-read` variant).
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class
+        return form_class
+
     def filter_completed(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
         return queryset.filter(completed=value == "true")
 
