@@ -120,7 +120,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, one client per pool instead of one per call (core/cache.py).
+            "BACKEND": "taskapi.core.cache.ReusedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "taskapi",
             "TIMEOUT": 300,

@@ -1,0 +1,81 @@
+"""The Redis cache backend that reuses its client: same pools, timeouts and errors as Django's."""
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from taskapi.accounts import token_versions
+from taskapi.core.cache import ReusedClientRedisCache
+from tests.factories import UserFactory
+from tests.support.services import RedisServer
+
+TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 0.2}
+
+
+def _backend(url: str) -> ReusedClientRedisCache:
+    return ReusedClientRedisCache(url, {"KEY_PREFIX": "test", "OPTIONS": TIMEOUTS})
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = RedisServer.start(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server.url()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield listener.getsockname()[1]
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_every_cache_call_uses_one_client_on_the_configured_pool():
+    client = _backend("redis://127.0.0.1:6379/0")._cache
+
+    first, second = client.get_client(), client.get_client(write=True)
+
+    assert first is second
+    assert first.connection_pool.connection_kwargs["socket_timeout"] == 0.2
+    assert first.connection_pool.connection_kwargs["socket_connect_timeout"] == 1
+
+
+def test_values_round_trip_through_a_real_redis(redis_url):
+    cache = _backend(redis_url)
+
+    cache.set("k", {"n": 1})
+    assert cache.add("counter", 0)
+    assert cache.incr("counter") == 1
+    assert cache.get("k") == {"n": 1}
+
+
+def test_a_redis_that_never_answers_fails_within_the_socket_timeout(silent_port):
+    cache = _backend(f"redis://127.0.0.1:{silent_port}/0")
+    started = time.monotonic()
+
+    with pytest.raises(redis.exceptions.TimeoutError):
+        cache.get("k")
+
+    # redis-py retries a timeout a few times with a short backoff; it must not hang.
+    assert time.monotonic() - started < 2
+
+
+def test_token_versions_fall_back_to_the_database_when_redis_is_down(db, closed_port, monkeypatch):
+    user = UserFactory()
+    monkeypatch.setattr(token_versions, "cache", _backend(f"redis://127.0.0.1:{closed_port}/0"))
+
+    assert token_versions.token_version_get(user_id=user.pk) == user.token_version
