@@ -79,6 +79,10 @@ TEMPLATES = [
     }
 ]
 
+# Threads per process that run requests through Django (asgi.py). Each holds at most one pooled
+# database connection, so the PostgreSQL pool's default size matches it.
+REQUEST_THREADS = env.int("REQUEST_THREADS", default=10)
+
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 _db = DATABASES["default"]
@@ -102,7 +106,7 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["OPTIONS"] = {
         "pool": {
             "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
-            "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=REQUEST_THREADS),
             # How long a request waits for a connection. While the database is unreachable every
             # request waits this long before its 503, so keep it short: readiness must fail fast.
             "timeout": env.float("DB_POOL_TIMEOUT", default=1.5),
