@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from tests.support.servers import BIN, REPO, free_port
+from tests.support.servers import BIN, REPO, free_port, stop_process
 from tests.support.services import (
     UVICORN_ARGS,
     NginxServer,
@@ -143,13 +142,7 @@ class Uvicorn:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, timeout: float = 20.0) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, timeout)
         if self._log is not None:
             self._log.close()
 

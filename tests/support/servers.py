@@ -102,16 +102,21 @@ class ServerProcess:
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM, then SIGKILL if it has not exited in time. Returns the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, timeout)
         if self._log_file is not None:
             self._log_file.close()
         return self.process.returncode
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Stop exactly this process: SIGTERM, then SIGKILL if it has not exited in `timeout` s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 def wait_until_healthy(server: ServerProcess, timeout: float = 30.0) -> None:
