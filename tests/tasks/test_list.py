@@ -295,6 +295,24 @@ def _expected(tasks: list[Task], query: dict[str, str]) -> list[int]:
     return [t.pk for t in chosen]
 
 
+def _fresh_owner_with(rows: list[dict]) -> tuple[list[Task], APIClient]:
+    """A new user owning `rows`, and a client logged in as them.
+
+    A fresh user per hypothesis example: the examples share the test's transaction, not their
+    tasks.
+    """
+    owner = UserFactory()
+    tasks = Task.objects.bulk_create(
+        [
+            Task(owner=owner, completed_at=row["created_at"] if row["completed"] else None, **row)
+            for row in rows
+        ]
+    )
+    api = APIClient()
+    api.force_authenticate(user=owner)
+    return tasks, api
+
+
 @settings(
     max_examples=100,
     deadline=None,
@@ -306,16 +324,7 @@ def _expected(tasks: list[Task], query: dict[str, str]) -> list[int]:
     page_size=st.integers(min_value=1, max_value=4),
 )
 def test_walking_the_pages_yields_exactly_the_matching_tasks_in_order(db, rows, query, page_size):
-    # A fresh user per example: the examples share the test's transaction, not their tasks.
-    owner = UserFactory()
-    tasks = Task.objects.bulk_create(
-        [
-            Task(owner=owner, completed_at=row["created_at"] if row["completed"] else None, **row)
-            for row in rows
-        ]
-    )
-    api = APIClient()
-    api.force_authenticate(user=owner)
+    tasks, api = _fresh_owner_with(rows)
     params = "&".join(f"{k}={v.replace('%', '%25')}" for k, v in query.items())
     url = f"/tasks/?page_size={page_size}&{params}"
     expected = _expected(tasks, query)
@@ -339,15 +348,7 @@ def test_walking_the_pages_yields_exactly_the_matching_tasks_in_order(db, rows, 
     page_size=st.integers(min_value=1, max_value=3),
 )
 def test_every_ordering_pages_through_ties_and_nulls_in_order(db, rows, ordering, page_size):
-    owner = UserFactory()
-    tasks = Task.objects.bulk_create(
-        [
-            Task(owner=owner, completed_at=row["created_at"] if row["completed"] else None, **row)
-            for row in rows
-        ]
-    )
-    api = APIClient()
-    api.force_authenticate(user=owner)
+    tasks, api = _fresh_owner_with(rows)
 
     ids = _walk(api, f"/tasks/?page_size={page_size}&ordering={ordering}")
 
