@@ -1,4 +1,5 @@
-"""The Redis cache backend that reuses its client: same pools, timeouts and errors as Django's."""
+"""The Redis cache backend that shares one pool and client per process: same timeouts and errors
+as Django's, one connection where Django opened one per request."""
 
 import socket
 import time
@@ -8,15 +9,15 @@ import pytest
 import redis
 
 from taskapi.accounts import token_versions
-from taskapi.core.cache import ReusedClientRedisCache
+from taskapi.core.cache import SharedPoolRedisCache
 from tests.factories import UserFactory
 from tests.support.services import RedisServer
 
 TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 0.2}
 
 
-def _backend(url: str) -> ReusedClientRedisCache:
-    return ReusedClientRedisCache(url, {"KEY_PREFIX": "test", "OPTIONS": TIMEOUTS})
+def _backend(url: str) -> SharedPoolRedisCache:
+    return SharedPoolRedisCache(url, {"KEY_PREFIX": "test", "OPTIONS": TIMEOUTS})
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,40 @@ def test_every_cache_call_uses_one_client_on_the_configured_pool():
     assert first is second
     assert first.connection_pool.connection_kwargs["socket_timeout"] == 0.2
     assert first.connection_pool.connection_kwargs["socket_connect_timeout"] == 1
+
+
+def test_cache_objects_of_different_requests_share_one_pool_and_client():
+    # Django builds a cache object per request context (asgiref Local); they must not each
+    # bring a pool of their own.
+    first, second = _backend("redis://127.0.0.1:6379/0"), _backend("redis://127.0.0.1:6379/0")
+    other_server = _backend("redis://127.0.0.1:6380/0")
+
+    assert first._cache.get_client() is second._cache.get_client()
+    assert other_server._cache.get_client() is not first._cache.get_client()
+
+
+def test_many_requests_in_their_own_contexts_reuse_one_redis_connection(redis_url, settings):
+    import contextvars
+
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "taskapi.core.cache.SharedPoolRedisCache",
+            "LOCATION": redis_url,
+            "OPTIONS": TIMEOUTS,
+        }
+    }
+    probe = redis.Redis.from_url(redis_url)
+    before = probe.info("stats")["total_connections_received"]
+
+    # The way the server runs each request: in a fresh copy of the context.
+    for n in range(30):
+        contextvars.copy_context().run(lambda n=n: caches["default"].set(f"key-{n}", n))
+
+    opened = probe.info("stats")["total_connections_received"] - before
+    assert opened == 1
+    assert probe.dbsize() == 30
 
 
 def test_values_round_trip_through_a_real_redis(redis_url):

@@ -1,34 +1,50 @@
-"""Django's Redis cache backend, reusing one redis.Redis client per connection pool.
+"""Django's Redis cache backend, with one connection pool and one client per process.
 
-Django's RedisCacheClient builds a new redis.Redis(connection_pool=pool) for every cache call,
-and redis-py 8's constructor looks its own version up with importlib.metadata each time
-(DriverInfo -> get_lib_version): 4 % of a worker's GIL time in the benchmark's list scenario,
-for the one token-version read per request. The pools, and so the socket timeouts and the
-errors an outage raises (which callers turn into fail-open paths), are Django's, unchanged.
+Django keeps its cache objects in an asgiref Local that follows the context, and the server
+runs every request in a copy of the context (a2wsgi, like Django's own ASGI handler): each
+request gets a new RedisCache object, and with Django's client a new connection pool, so a new
+TCP connection to Redis, for the one token-version read it makes. The benchmark measured that
+as a fifth of a worker's CPU in the list scenario (bench/README.md).
+
+So the pools live here, one per (server, options) for the process, and so does one redis.Redis
+client per pool (redis-py 8's constructor looks its own version up with importlib.metadata).
+Socket timeouts, and the errors an outage raises (which callers turn into fail-open paths),
+are Django's, unchanged. redis-py pools notice a fork and reconnect in the child.
 """
 
+import threading
 from typing import Any
 
 import redis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
+_lock = threading.Lock()
+_pools: dict[tuple[str, str], redis.ConnectionPool] = {}
+_clients: dict[int, redis.Redis] = {}
 
-class ReusedClientRedisCacheClient(RedisCacheClient):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, redis.Redis] = {}
+
+class SharedPoolRedisCacheClient(RedisCacheClient):
+    def _get_connection_pool(self, write: bool) -> redis.ConnectionPool:
+        server = self._servers[self._get_connection_pool_index(write)]
+        key = (server, repr(sorted(self._pool_options.items())))
+        pool = _pools.get(key)
+        if pool is None:
+            with _lock:
+                pool = _pools.get(key)
+                if pool is None:
+                    pool = _pools[key] = self._pool_class.from_url(server, **self._pool_options)
+        return pool
 
     def get_client(self, key: str | None = None, *, write: bool = False) -> redis.Redis:
         pool = self._get_connection_pool(write)
-        # Keyed by the pool itself: reads may pick one of several servers at random.
-        client = self._clients.get(id(pool))
+        client = _clients.get(id(pool))
         if client is None:
             # redis.Redis is safe to share between threads; a race only builds a spare client.
-            client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
+            client = _clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
 
 
-class ReusedClientRedisCache(RedisCache):
+class SharedPoolRedisCache(RedisCache):
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
-        self._class = ReusedClientRedisCacheClient
+        self._class = SharedPoolRedisCacheClient

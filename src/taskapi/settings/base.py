@@ -124,8 +124,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's RedisCache, one client per pool instead of one per call (core/cache.py).
-            "BACKEND": "taskapi.core.cache.ReusedClientRedisCache",
+            # Django's RedisCache with one pool and client per process (core/cache.py).
+            "BACKEND": "taskapi.core.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "taskapi",
             "TIMEOUT": 300,
