@@ -68,6 +68,17 @@ def _one(results: dict, **match) -> dict | None:
     return found[0] if found else None
 
 
+def _role(results: dict, app: str) -> str:
+    """project, baseline, variant or floor (bench/run.py's AppSpec.role; older results had no
+    role: their apps other than the project and the baseline were variants)."""
+    role = results.get("apps", {}).get(app, {}).get("role")
+    return role or (app if app in ("project", "baseline") else "variant")
+
+
+def _apps(results: dict, role: str) -> list[str]:
+    return [app for app in results.get("apps", {}) if _role(results, app) == role]
+
+
 def _errors(run: dict | None) -> int:
     return sum(run["errors"].values()) if run else 0
 
@@ -104,7 +115,7 @@ def markdown(results: dict, scenarios: dict) -> str:
     m = results["machine"]
     if results["smoke"]:
         kind = "smoke run (tiny data: checks the harness, not the figures)"
-    elif len(results.get("apps", {})) > 2:
+    elif _apps(results, "variant"):
         kind = "variants run (bench/experiments)"
     else:
         kind = "full run"
@@ -130,7 +141,8 @@ def markdown(results: dict, scenarios: dict) -> str:
     cfg = results["config"]
     w(f"Each scenario: {cfg['duration_s']} s measured after {cfg['warmup_s']} s warm-up, "
       f"{conns} connections, tokens of {cfg['token_users']} users (+ the deep-page users); "
-      "the project and the baseline alternate scenario by scenario.\n")  # fmt: skip
+      "the project and the baseline alternate scenario by scenario"
+      f"{_floor_order(results)}.\n")  # fmt: skip
 
     w(f"## Throughput and latency at {conns} connections ({main} tasks)\n")
     w("| Scenario | Project req/s | Baseline req/s | Ratio | Target | CPU ms/req P/B (ratio B/P) "
@@ -156,7 +168,9 @@ def markdown(results: dict, scenarios: dict) -> str:
       "`queries + transaction-control`; every statement the app sent, BEGIN/COMMIT/SAVEPOINT "
       "included.\n")  # fmt: skip
 
-    variants = [a for a in results.get("apps", {}) if a not in ("project", "baseline")]
+    out.extend(floor(results, scenarios))
+
+    variants = _apps(results, "variant")
     if variants:
         apps = ["project", *variants]
         w(f"## Variants of the project (bench/experiments), same run, {conns} connections\n")
@@ -288,6 +302,136 @@ def markdown(results: dict, scenarios: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def _floor_order(results: dict) -> str:
+    floors = _apps(results, "floor")
+    if not floors:
+        return ""
+    measured = sorted({s for a in floors for s in results["apps"][a].get("scenarios") or ()})
+    return f", and {', '.join(floors)} follow them on {' and '.join(measured)} only"
+
+
+def floor(results: dict, scenarios: dict) -> list[str]:
+    """What stands in the way: the baseline, Django with no work, Django doing the baseline's
+    work, and the project, side by side (the floor apps' scenarios, main data set)."""
+    main = list(results["datasets"])[-1]
+    conns = results["config"]["connections"]
+    floors = _apps(results, "floor")
+    measured = [
+        name
+        for name in scenarios
+        if any(_one(results, app=a, dataset=main, scenario=name, connections=conns) for a in floors)
+    ]
+    if not measured:
+        return []
+    ladder = ["baseline", *floors, "project"]
+    out = [f"## What stands in the way: the framework floor ({conns} connections, {main} tasks)\n"]
+    out.append(
+        "The same Django configuration as the project (its settings, database and cache "
+        "backends, served by Django's WSGI handler in a2wsgi under Uvicorn) with no middleware "
+        "and plain views (bench/django_floor). Ratios are to the baseline: throughput "
+        "app/baseline, and CPU baseline/app (what a quiet machine's throughput ratio would be "
+        "while the app is CPU-bound).\n"
+    )
+    out.append(
+        "| Scenario | App | req/s | × baseline | CPU ms/req | CPU × (B/app) | p50/p90/p99 ms "
+        "| Errors | SQL stmts/req | Load 1m |"
+    )
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name in measured:
+        b = _one(results, app="baseline", dataset=main, scenario=name, connections=conns)
+        for app in ladder:
+            r = _one(results, app=app, dataset=main, scenario=name, connections=conns)
+            if not r:
+                continue
+            ratio = f"{r['rps'] / b['rps']:.2f}×" if b and b["rps"] else "-"
+            cpu = r.get("cpu_ms_per_request") or 0
+            cpu_b = (b or {}).get("cpu_ms_per_request") or 0
+            cpu_ratio = f"{cpu_b / cpu:.2f}×" if cpu and cpu_b else "-"
+            out.append(
+                f"| {name} | {app} | {r['rps']:,.0f} | {ratio} | {cpu:.2f} | {cpu_ratio} | "
+                f"{_lat(r)} | {_errors_detail(r)} | {_stmts(r['statements_per_request'])} | "
+                f"{r['loadavg'][0]:.2f} |"
+            )
+    out.append("")
+    for app in ladder:
+        spec = results.get("apps", {}).get(app, {})
+        about = spec.get("about") or ("Django + DRF + ORM + middleware" if app == "project" else "")
+        served = " ".join(
+            [f"`{spec.get('app', '-')}`", *(f"{k}={v}" for k, v in spec.get("env", {}).items())]
+        )
+        out.append(f"- {app}: {about} ({served})")
+    out.append("")
+    for name in measured:
+        out.extend(_floor_reading(results, name, scenarios[name][1], main, conns, floors))
+    out.append("")
+    return out
+
+
+def _floor_reading(
+    results: dict, name: str, target: float, main: str, conns: int, floors: list[str]
+) -> list[str]:
+    """A sentence or two from one scenario's figures."""
+    runs = {
+        app: _one(results, app=app, dataset=main, scenario=name, connections=conns)
+        for app in ["baseline", *floors, "project"]
+    }
+    b = runs["baseline"]
+    if not b or not b["rps"] or not b.get("cpu_ms_per_request"):
+        return []
+
+    def reach(app: str) -> str:
+        r = runs[app]
+        cpu = r.get("cpu_ms_per_request")
+        cpu_ratio = f"{b['cpu_ms_per_request'] / cpu:.2f}×" if cpu else "-"
+        return f"{r['rps'] / b['rps']:.2f}× (by CPU {cpu_ratio})"
+
+    parts = []
+    if runs.get("django-empty"):
+        parts.append(f"Django answering `{{}}` with no work reaches {reach('django-empty')}")
+    if runs.get("django-floor"):
+        parts.append(f"bare Django doing the baseline's work {reach('django-floor')}")
+    if runs.get("project"):
+        parts.append(f"the project {reach('project')}")
+    if not parts:
+        return []
+    lines = [f"- {name}: of the baseline's throughput, " + "; ".join(parts) + "."]
+    f, p, e = runs.get("django-floor"), runs.get("project"), runs.get("django-empty")
+    if f and f.get("cpu_ms_per_request"):
+        floor_ratio = f["rps"] / b["rps"]
+        floor_cpu_ratio = b["cpu_ms_per_request"] / f["cpu_ms_per_request"]
+        if max(floor_ratio, floor_cpu_ratio) < target:
+            verdict = (
+                f"django-floor is below the {target}× target by throughput and by CPU: served "
+                "through Django's handler, this endpoint does not reach it whatever the "
+                "project's own code does."
+            )
+        elif min(floor_ratio, floor_cpu_ratio) >= target:
+            verdict = (
+                f"django-floor clears the {target}× target by throughput and by CPU: Django "
+                "leaves room for it, and the gap is the project's own layers."
+            )
+        else:
+            verdict = (
+                f"The {target}× target lies between django-floor's throughput and CPU ratios: "
+                "read them with the load."
+            )
+        lines.append(f"  {verdict}")
+        if p and p.get("cpu_ms_per_request"):
+            cp, cf = p["cpu_ms_per_request"], f["cpu_ms_per_request"]
+            empty = (
+                f" (of which {e['cpu_ms_per_request']:.2f} ms is Django, a2wsgi and Uvicorn "
+                "answering `{}`)"
+                if e and e.get("cpu_ms_per_request")
+                else ""
+            )
+            lines.append(
+                f"  Of the project's {cp:.2f} ms CPU per request, {cf:.2f} ms is the floor"
+                f"{empty} and {cp - cf:.2f} ms ({(cp - cf) / cp:.0%}) is DRF, the ORM and the "
+                f"middleware on top of it; the baseline needs {b['cpu_ms_per_request']:.2f} ms."
+            )
+    return lines
+
+
 def _cpu(p: dict, b: dict) -> str:
     cp, cb = p.get("cpu_ms_per_request"), b.get("cpu_ms_per_request")
     if not cp or not cb:
@@ -367,7 +511,7 @@ def targets(results: dict, scenarios: dict) -> list[str]:
         worst = max(memory.values()) / MIB
         lines.append(f"RSS per worker: max {worst:.0f} MB (≤ 120 MB): {_ok(worst <= 120)}")
     total_errors = sum(_errors(r) for r in results["runs"])
-    lines.append(f"Errors over every run, both apps: {total_errors}")
+    lines.append(f"Errors over every run, every app: {total_errors}")
     return lines
 
 

@@ -3,6 +3,8 @@
     python -m bench            full run: 10k and 1M tasks, every scenario, the latency sweep
     python -m bench --smoke    tiny data, 2 s a scenario, no 1M seed (under a minute)
     python -m bench --profile  also py-spy flame graphs of one worker during the list scenario
+    python -m bench --floor    add the framework floor apps to a smoke or experiment run
+                               (a full run has them; --no-floor leaves them out)
 
 Private PostgreSQL (pg_stat_statements loaded), Redis, nginx (deploy/nginx's template) and
 Uvicorn, all on free loopback ports in a temporary directory, stopped by PID at the end. Writes
@@ -50,10 +52,56 @@ from tests.support.services import require
 
 BENCH = Path(__file__).resolve().parent
 LUA = BENCH / "wrk" / "api.lua"
-# name -> (app, environment overrides, extra Uvicorn flags); --variant adds bench/experiments'.
-APPS: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
-    "project": ("taskapi.asgi:application", {}, ()),
-    "baseline": ("bench.baseline_app:app", {}, ()),
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """One app the benchmark serves, behind its own nginx."""
+
+    app: str  # Uvicorn's APP argument
+    role: str  # project, baseline, variant (of the project, bench/experiments) or floor
+    env: dict[str, str] = field(default_factory=dict)  # overrides of the app environment
+    args: tuple[str, ...] = ()  # extra Uvicorn flags
+    # The scenarios it is measured on. None: every scenario, on every data set, and the
+    # connection sweep. A tuple: only those, at the main connection count, on the main data set
+    # (the only one it is served on). The deep-page walk needs "deep" in it (cursors served).
+    scenarios: tuple[str, ...] | None = None
+    # The preflight checks that its answers have the Task keys (False: a fixed body).
+    task_shaped: bool = True
+    about: str = ""  # one line for the report
+
+    def measures(self, scenario: str) -> bool:
+        return self.scenarios is None or scenario in self.scenarios
+
+    @property
+    def serves_everything(self) -> bool:
+        return self.scenarios is None
+
+
+# --variant adds bench/experiments' apps, --floor (on in a full run) FLOOR_APPS.
+APPS = {
+    "project": AppSpec("taskapi.asgi:application", "project"),
+    "baseline": AppSpec("bench.baseline_app:app", "baseline", about="raw ASGI, the work only"),
+}
+# What stands between the project and the baseline (bench/django_floor): Django's handler with
+# no work, then the baseline's work inside Django without DRF, ORM or middleware.
+FLOOR_SCENARIOS = ("list", "retrieve")
+FLOOR_APPS = {
+    "django-empty": AppSpec(
+        "bench.django_floor.asgi:application",
+        "floor",
+        env={"BENCH_DJANGO_FLOOR": "empty"},
+        scenarios=FLOOR_SCENARIOS,
+        task_shaped=False,
+        about="Django's handler + a2wsgi + Uvicorn answering `{}`: no work",
+    ),
+    "django-floor": AppSpec(
+        "bench.django_floor.asgi:application",
+        "floor",
+        env={"BENCH_DJANGO_FLOOR": "work"},
+        scenarios=FLOOR_SCENARIOS,
+        about="the baseline's work inside Django: no DRF, ORM or middleware",
+    ),
 }
 SCENARIOS = {
     # name: (label, target ratio to the baseline)
@@ -83,9 +131,7 @@ class Config:
     out_dir: Path
     keep: bool = False
     name: str = "bench"
-    apps: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = field(
-        default_factory=lambda: dict(APPS)
-    )
+    apps: dict[str, AppSpec] = field(default_factory=lambda: dict(APPS))
 
     @property
     def main(self) -> DataSet:
@@ -242,20 +288,23 @@ class Served:
                     server.stop()
 
 
-def serve(
-    env: dict[str, str], workdir: Path, workers: int, apps: dict[str, tuple[str, dict, tuple]]
-) -> Served:
+def serve(env: dict[str, str], workdir: Path, workers: int, apps: dict[str, AppSpec]) -> Served:
     # Two instances behind nginx (deploy/nginx's two upstreams), one worker per core in all.
     per_instance = max(1, workers // 2)
     instances = 2 if workers >= 2 else 1
     uvicorns: dict[str, list[Uvicorn]] = {}
     nginx: dict[str, NginxServer] = {}
     try:
-        for app, (module, overrides, args) in apps.items():
-            app_env = {**env, **overrides}
+        for app, spec in apps.items():
+            app_env = {**env, **spec.env}
             uvicorns[app] = [
                 Uvicorn.start(
-                    app, module, app_env, workdir=workdir, workers=per_instance, extra_args=args
+                    app,
+                    spec.app,
+                    app_env,
+                    workdir=workdir,
+                    workers=per_instance,
+                    extra_args=spec.args,
                 )
                 for _ in range(instances)
             ]
@@ -312,8 +361,9 @@ SHAPE_KEYS = {
 }
 
 
-def preflight(url: str, app: str, user: dict, deep_user: dict) -> None:
-    """One request per scenario, as wrk will send it: right status and the Task shape."""
+def preflight(url: str, app: str, spec: AppSpec, user: dict, deep_user: dict | None) -> None:
+    """One request per scenario the app is measured on, as wrk will send it: right status and
+    (for an app that answers with tasks) the Task shape."""
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {user['token']}"
     task_id = user["ids"][0]
@@ -325,13 +375,19 @@ def preflight(url: str, app: str, user: dict, deep_user: dict) -> None:
         "create": ("POST", "/tasks/", {"title": "Preflight", "priority": "high"}, 201),
     }
     for name, (method, path, body, status) in checks.items():
+        if not spec.measures(name):
+            continue
         response = session.request(method, f"{url}{path}", json=body, timeout=10)
         if response.status_code != status:
             raise RuntimeError(f"{app} {name}: {response.status_code} {response.text[:500]}")
         payload = response.json()
         task = payload["results"][0] if "results" in payload else payload
-        if set(task) != SHAPE_KEYS:
+        if spec.task_shaped and set(task) != SHAPE_KEYS:
             raise RuntimeError(f"{app} {name}: Task keys {sorted(task)} != {sorted(SHAPE_KEYS)}")
+    if not spec.measures("deep"):
+        return
+    if deep_user is None:
+        raise RuntimeError(f"{app}: measured on deep pages, but no deep-page user was walked")
     deep = requests.get(
         f"{url}{deep_user['path']}",
         headers={"Authorization": f"Bearer {deep_user['token']}"},
@@ -345,7 +401,7 @@ def measure(
     config: Config,
     served: Served,
     stats: Statements,
-    data_files: dict[str, Path],
+    data_file: Path,
     dataset: DataSet,
     scenario: str,
     app: str,
@@ -354,14 +410,14 @@ def measure(
 ) -> Run:
     url = served.url(app)
     if config.warmup:
-        wrk(url, data_files[app], scenario, connections=connections, seconds=config.warmup)
+        wrk(url, data_file, scenario, connections=connections, seconds=config.warmup)
     loadavg = os.getloadavg()
     access_log = AccessLog(served.nginx[app])
     workers = [pid for server in served.uvicorns[app] for pid in server.worker_pids()]
     stats.reset()
     access_log.mark()
     cpu_before = cpu_seconds(workers)
-    result = wrk(url, data_files[app], scenario, connections=connections, seconds=seconds)
+    result = wrk(url, data_file, scenario, connections=connections, seconds=seconds)
     time.sleep(0.5)  # the requests still in flight when wrk stopped
     cpu = cpu_seconds(workers) - cpu_before
     statuses = access_log.statuses()
@@ -384,7 +440,7 @@ def measure(
         loadavg=tuple(round(x, 2) for x in loadavg),
     )
     log(
-        f"{dataset.name:>4} {scenario:<8} {app:<8} c={connections:<3} {run.rps:>8.1f} req/s "
+        f"{dataset.name:>4} {scenario:<8} {app:<12} c={connections:<3} {run.rps:>8.1f} req/s "
         f"p50 {run.latency_ms['p50']} ms p99 {run.latency_ms['p99']} ms "
         f"cpu {run.cpu_ms_per_request} ms/req errors {sum(run.errors.values())} "
         f"statuses {statuses} load {loadavg[0]:.2f}"
@@ -451,29 +507,37 @@ def bench_dataset(
     tokens = django_side(env, "tokens", *map(str, token_user_ids + deep_ids))
     ids = task_ids_by_owner(conninfo, token_user_ids + deep_ids)
 
+    # Apps measured on a few scenarios only (the floor) are served on the main data set only.
+    apps = {name: spec for name, spec in config.apps.items() if spec.serves_everything or is_main}
     (workdir / dataset.name).mkdir()
-    served = serve(env, workdir / dataset.name, config.workers, config.apps)
+    served = serve(env, workdir / dataset.name, config.workers, apps)
     try:
         data_files = {}
         deep_users_by_app = {}
-        for app in config.apps:
+        for app, spec in apps.items():
             url = served.url(app)
-            deep_users = [
-                {"token": tokens[str(pk)], "ids": ids[pk], "path": walk_deep(url, tokens[str(pk)])}
-                for pk in deep_ids
-            ]
             users = [{"token": tokens[str(pk)], "ids": ids[pk]} for pk in token_user_ids]
-            preflight(url, app, users[0], deep_users[0])
             data_files[app] = workdir / f"data-{dataset.name}-{app}.lua"
             write_lua_data(data_files[app], users)
-            data_files[f"{app}-deep"] = workdir / f"data-{dataset.name}-{app}-deep.lua"
-            write_lua_data(data_files[f"{app}-deep"], deep_users)
-            deep_users_by_app[app] = deep_users
+            deep_users = []
+            if spec.measures("deep"):  # an app that serves cursors
+                deep_users = [
+                    {
+                        "token": tokens[str(pk)],
+                        "ids": ids[pk],
+                        "path": walk_deep(url, tokens[str(pk)]),
+                    }
+                    for pk in deep_ids
+                ]
+                data_files[f"{app}-deep"] = workdir / f"data-{dataset.name}-{app}-deep.lua"
+                write_lua_data(data_files[f"{app}-deep"], deep_users)
+                deep_users_by_app[app] = deep_users
+            preflight(url, app, spec, users[0], deep_users[0] if deep_users else None)
             # Warm every worker: imports, pools, token-version cache.
             wrk(
                 url,
                 data_files[app],
-                "list",
+                "list" if spec.measures("list") else spec.scenarios[0],
                 connections=config.connections,
                 seconds=max(2, config.warmup),
             )
@@ -488,17 +552,16 @@ def bench_dataset(
         runs = results["runs"]
         for scenario in scenarios:
             if scenario == "patch" and is_main:
-                sweep(config, served, stats, data_files, dataset, runs)
-            for app in config.apps:
-                files = {
-                    a: data_files[f"{a}-deep" if scenario == "deep" else a] for a in config.apps
-                }
+                sweep(config, apps, served, stats, data_files, dataset, runs)
+            for app, spec in apps.items():
+                if not spec.measures(scenario):
+                    continue
                 runs.append(
                     measure(
                         config,
                         served,
                         stats,
-                        files,
+                        data_files[f"{app}-deep" if scenario == "deep" else app],
                         dataset,
                         scenario,
                         app,
@@ -520,17 +583,19 @@ def bench_dataset(
         served.stop()
 
 
-def sweep(config, served, stats, data_files, dataset, runs) -> None:
+def sweep(config, apps, served, stats, data_files, dataset, runs) -> None:
     for connections in config.sweep:
         if connections == config.connections:
             continue  # the main run of the list scenario gives this point
-        for app in config.apps:
+        for app, spec in apps.items():
+            if not spec.serves_everything:
+                continue
             runs.append(
                 measure(
                     config,
                     served,
                     stats,
-                    data_files,
+                    data_files[app],
                     dataset,
                     "list",
                     app,
@@ -589,9 +654,9 @@ def count_queries(env, tokens, ids, token_user_ids, deep_ids, deep_users, workdi
 
 
 # --- main --------------------------------------------------------------------------------------
-def _variant(name: str) -> tuple[str, dict[str, str], tuple[str, ...]]:
+def _variant(name: str) -> AppSpec:
     spec = VARIANTS[name]
-    return spec["app"], spec["env"], tuple(spec.get("args", ()))
+    return AppSpec(spec["app"], "variant", env=spec["env"], args=tuple(spec.get("args", ())))
 
 
 def parse(argv: list[str]) -> Config:
@@ -614,7 +679,14 @@ def parse(argv: list[str]) -> Config:
         action="store_true",
         help="every variant, 10k tasks only, 5 s a scenario at 64 connections",
     )
+    parser.add_argument(
+        "--floor",
+        action=argparse.BooleanOptionalAction,
+        help="also serve the framework floor apps (bench/django_floor) on the main data set, "
+        "list and retrieve only; default: on in a full run, off with --smoke or --experiment",
+    )
     args = parser.parse_args(argv)
+    floor = args.floor if args.floor is not None else not (args.smoke or args.experiment)
     if args.experiment:
         args.variant = args.variant or sorted(VARIANTS)
     for name in list(args.variant):
@@ -654,6 +726,7 @@ def parse(argv: list[str]) -> Config:
             "project": APPS["project"],
             **{name: _variant(name) for name in args.variant},
             "baseline": APPS["baseline"],
+            **(FLOOR_APPS if floor else {}),
         },
     )
 
@@ -667,7 +740,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     started = time.monotonic()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    kind = "smoke-" if config.smoke else "experiment-" if len(config.apps) > 2 else ""
+    has_variants = any(spec.role == "variant" for spec in config.apps.values())
+    kind = "smoke-" if config.smoke else "experiment-" if has_variants else ""
     name = f"bench-{kind}{stamp}"
     config.name = name
     config.out_dir.mkdir(parents=True, exist_ok=True)
@@ -688,10 +762,7 @@ def main(argv: list[str] | None = None) -> int:
             "workers": config.workers,
             "token_users": config.token_users,
         },
-        "apps": {
-            name: {"app": app, "env": env, "args": list(args)}
-            for name, (app, env, args) in config.apps.items()
-        },
+        "apps": {name: asdict(spec) for name, spec in config.apps.items()},
         "runs": [],
     }
     log(f"workdir {workdir}; load average {os.getloadavg()}")
