@@ -84,7 +84,8 @@ APPS = {
     "baseline": AppSpec("bench.baseline_app:app", "baseline", about="raw ASGI, the work only"),
 }
 # What stands between the project and the baseline (bench/django_floor): Django's handler with
-# no work, then the baseline's work inside Django without DRF, ORM or middleware.
+# no work, then the baseline's work inside Django without DRF, ORM or middleware, synchronously
+# (as the project is served) and as an async view (the baseline's own code).
 FLOOR_SCENARIOS = ("list", "retrieve")
 FLOOR_APPS = {
     "django-empty": AppSpec(
@@ -101,6 +102,13 @@ FLOOR_APPS = {
         env={"BENCH_DJANGO_FLOOR": "work"},
         scenarios=FLOOR_SCENARIOS,
         about="the baseline's work inside Django: no DRF, ORM or middleware",
+    ),
+    "django-async-floor": AppSpec(
+        "bench.django_floor.asgi:application",
+        "floor",
+        env={"BENCH_DJANGO_FLOOR": "async"},
+        scenarios=FLOOR_SCENARIOS,
+        about="the baseline's own async code as one async view under Django's ASGI handler",
     ),
 }
 SCENARIOS = {

@@ -13,7 +13,11 @@ from taskapi.settings.base import *  # noqa: F403
 MIDDLEWARE: list[str] = []
 ROOT_URLCONF = "bench.django_floor.urls"
 
-# "work": the baseline's work inside Django; "empty": every route answers {} (no work).
+# "work": the baseline's work inside Django; "empty": every route answers {} (no work);
+# "async": the baseline's own async code as one async view under Django's ASGI handler.
+FLOOR_MODES = ("work", "empty", "async")
 FLOOR_MODE = os.environ.get("BENCH_DJANGO_FLOOR", "work")
-if FLOOR_MODE not in ("work", "empty"):
-    raise ImproperlyConfigured(f"BENCH_DJANGO_FLOOR must be work or empty, not {FLOOR_MODE!r}")
+if FLOOR_MODE not in FLOOR_MODES:
+    raise ImproperlyConfigured(
+        f"BENCH_DJANGO_FLOOR must be one of {FLOOR_MODES}, not {FLOOR_MODE!r}"
+    )

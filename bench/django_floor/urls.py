@@ -150,7 +150,15 @@ def empty(request: HttpRequest, **route: object) -> HttpResponse:
     return HttpResponse(b"{}", content_type=JSON)
 
 
-if settings.FLOOR_MODE == "empty":
+if settings.FLOOR_MODE == "async":
+    from bench.django_floor.async_views import baseline_in_django
+
+    urlpatterns = [
+        path("health/", baseline_in_django),
+        path("tasks/", baseline_in_django),
+        path("tasks/<int:task_id>/", baseline_in_django),
+    ]
+elif settings.FLOOR_MODE == "empty":
     urlpatterns = [
         path("health/", empty),
         path("tasks/", empty),
