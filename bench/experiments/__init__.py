@@ -47,19 +47,19 @@ VARIANTS: dict[str, dict] = {
         "app": PROJECT_APP,
         "env": {"DJANGO_SETTINGS_MODULE": "bench.experiments.settings_noprom"},
     },
-    # One redis.Redis client per pool instead of one per cache call (redis-py 8 looks up its own
-    # version with importlib.metadata in every constructor).
-    "rediscache": {
-        "app": PROJECT_APP,
-        "env": {"DJANGO_SETTINGS_MODULE": "bench.experiments.settings_rediscache"},
-    },
-    # Everything that paid, together: a2wsgi + lean read path + lean settings, no prometheus,
-    # reused Redis client.
+    # Everything that paid, together: a2wsgi + lean read path + lean settings, no prometheus
+    # (the project's shared Redis pool is in src/ since).
     "combo": {
         "app": "bench.experiments.combo_app:application",
         "requires": "a2wsgi",
         "env": {**LEAN, "DJANGO_SETTINGS_MODULE": "bench.experiments.settings_combo"},
     },
+    # Two request threads per process instead of REQUEST_THREADS=10: fewer threads contend for
+    # the GIL (context switches per request, by hand: 60 -> 27), but a database farther away
+    # than loopback needs the threads to overlap its round trips.
+    "threads2": {"app": PROJECT_APP, "env": {"REQUEST_THREADS": "2"}},
+    # Django's timestamptz loader on psycopg's C parser instead of its Python one (private API).
+    "fasttz": {"app": "bench.experiments.fast_tz_loader:application", "env": {}},
     # lean, plus a read path without DRF field objects or django-filter's per-request deepcopy:
     # TaskOut as a plain function, the query parameters checked by one Django form built once.
     "lean-read": {

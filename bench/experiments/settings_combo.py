@@ -3,5 +3,3 @@ from bench.experiments.settings_lean import DATABASES, MIDDLEWARE
 
 MIDDLEWARE = [name for name in MIDDLEWARE if not name.startswith("django_prometheus.")]
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
-
-CACHES["default"]["BACKEND"] = "bench.experiments.redis_cache.ReusedClientRedisCache"  # noqa: F405
