@@ -36,6 +36,8 @@ _FORM = filters.TaskFilter(queryset=Task.objects.none()).get_form_class()
 
 
 class LeanTaskFilter:
+    base_filters = filters.TaskFilter.base_filters
+
     def __init__(self, data: Any, queryset: Any) -> None:
         self.form = _FORM(data)
         self.queryset = queryset
@@ -65,4 +67,4 @@ class LeanTaskFilter:
 
 
 views.TaskOut = LeanTaskOut
-views.TaskFilter = LeanTaskFilter
+filters.TaskFilter = LeanTaskFilter

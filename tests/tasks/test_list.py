@@ -353,3 +353,33 @@ def test_every_ordering_pages_through_ties_and_nulls_in_order(db, rows, ordering
     ids = _walk(api, f"/tasks/?page_size={page_size}&ordering={ordering}")
 
     assert ids == _expected(tasks, {"ordering": ordering})
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"page_size": "5"}, {"unknown": "x"}, {"cursor": "abc", "page_size": "2"}],
+)
+def test_without_filter_parameters_the_list_is_what_the_filters_would_give(db, params):
+    from taskapi.tasks.filters import DEFAULT_ORDERING, TaskFilter, task_list_filtered
+
+    owner = UserFactory()
+    TaskFactory.create_batch(3, owner=owner)
+    queryset = Task.objects.filter(owner=owner)
+    filters = TaskFilter(params, queryset=queryset)
+
+    tasks, ordering = task_list_filtered(params, queryset)
+
+    assert list(tasks) == list(filters.validated_queryset())
+    assert ordering == filters.ordering_key == DEFAULT_ORDERING
+
+
+@pytest.mark.parametrize("params", [{"completed": ""}, {"ordering": "x"}, {"priority": "no"}])
+def test_any_filter_parameter_is_still_validated(db, params):
+    from rest_framework.exceptions import ValidationError
+
+    from taskapi.tasks.filters import task_list_filtered
+
+    with pytest.raises(ValidationError) as raised:
+        task_list_filtered(params, Task.objects.none())
+
+    assert set(raised.value.detail) == set(params)

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from taskapi.tasks import schema
 from taskapi.tasks.conditions import if_match_versions, if_none_match_matches, task_etag
-from taskapi.tasks.filters import TaskFilter
+from taskapi.tasks.filters import task_list_filtered
 from taskapi.tasks.idempotency import KEY_PATTERN, request_fingerprint, task_create_idempotent
 from taskapi.tasks.models import Task
 from taskapi.tasks.pagination import TaskCursorPagination
@@ -41,9 +41,8 @@ def _idempotency_key(request: Request) -> str | None:
 class TaskListView(APIView):
     @schema.task_list
     def get(self, request: Request) -> Response:
-        filters = TaskFilter(request.query_params, queryset=task_list(user=request.user))
-        tasks = filters.validated_queryset()
-        paginator = TaskCursorPagination(ordering=filters.ordering_key)
+        tasks, ordering = task_list_filtered(request.query_params, task_list(user=request.user))
+        paginator = TaskCursorPagination(ordering=ordering)
         page = paginator.paginate_queryset(tasks, request, view=self)
         return paginator.get_paginated_response(TaskOut(page, many=True).data)
 
