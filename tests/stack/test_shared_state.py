@@ -87,3 +87,24 @@ def test_a_password_change_on_one_instance_ends_access_tokens_on_the_other(stack
 
     assert changed.status_code == 204
     assert after.status_code == 401
+
+
+def test_requests_reuse_the_instances_redis_connections(stack, account):
+    # Django keeps cache objects per request context; the app must still share one pool per
+    # process, or every request opens (and leaks to the garbage collector) a Redis connection.
+    import redis
+
+    server = redis.Redis(host="127.0.0.1", port=stack.redis.port)
+    for app in stack.apps:
+        app.http.get("/tasks/", headers=account.auth)  # each instance has its pool open
+    before = server.info("stats")["total_connections_received"]
+
+    statuses = {
+        app.http.get("/tasks/", headers=account.auth).status_code
+        for _ in range(20)
+        for app in stack.apps
+    }
+
+    opened = server.info("stats")["total_connections_received"] - before
+    assert statuses == {200}
+    assert opened <= len(stack.apps)  # sequential requests: at most one more per instance
