@@ -158,9 +158,21 @@ async def _authenticate(headers: list) -> int | None:
     parts = header.split()
     if len(parts) != 2 or parts[0].lower() != b"bearer":
         return None
+    claimed = access_token_claims(parts[1], state.key)
+    if claimed is None:
+        return None
+    user_id, version = claimed
+    if await _token_version(user_id) != version:
+        return None
+    return user_id
+
+
+def access_token_claims(token: bytes | str, key: str) -> tuple[int, int] | None:
+    """(user id, token version) of a valid access token, by simplejwt's checks; the caller
+    compares the version with the user's current one."""
     try:
         claims = jwt.decode(
-            parts[1], state.key, algorithms=["HS256"], options={"require": ["exp"]}, leeway=0
+            token, key, algorithms=["HS256"], options={"require": ["exp"]}, leeway=0
         )
         user_id = int(claims["user_id"])
         version = claims["ver"]
@@ -170,9 +182,9 @@ async def _authenticate(headers: list) -> int | None:
         return None
     if not isinstance(version, int) or isinstance(version, bool):
         return None
-    if await _token_version(user_id) != version:
+    if not 0 < user_id <= MAX_ID:
         return None
-    return user_id
+    return user_id, version
 
 
 # --- cursors and keyset pages: the project's SQL (taskapi/tasks/pagination.py) ---------------

@@ -87,28 +87,28 @@ APPS = {
 # no work, then the baseline's work inside Django without DRF, ORM or middleware, synchronously
 # (as the project is served) and as an async view (the baseline's own code).
 FLOOR_SCENARIOS = ("list", "retrieve")
+
+
+def _floor_app(mode: str, about: str, **spec: bool) -> AppSpec:
+    return AppSpec(
+        "bench.django_floor.asgi:application",
+        "floor",
+        env={"BENCH_DJANGO_FLOOR": mode},
+        scenarios=FLOOR_SCENARIOS,
+        about=about,
+        **spec,
+    )
+
+
 FLOOR_APPS = {
-    "django-empty": AppSpec(
-        "bench.django_floor.asgi:application",
-        "floor",
-        env={"BENCH_DJANGO_FLOOR": "empty"},
-        scenarios=FLOOR_SCENARIOS,
-        task_shaped=False,
-        about="Django's handler + a2wsgi + Uvicorn answering `{}`: no work",
+    "django-empty": _floor_app(
+        "empty", "Django's handler + a2wsgi + Uvicorn answering `{}`: no work", task_shaped=False
     ),
-    "django-floor": AppSpec(
-        "bench.django_floor.asgi:application",
-        "floor",
-        env={"BENCH_DJANGO_FLOOR": "work"},
-        scenarios=FLOOR_SCENARIOS,
-        about="the baseline's work inside Django: no DRF, ORM or middleware",
+    "django-floor": _floor_app(
+        "work", "the baseline's work inside Django: no DRF, ORM or middleware"
     ),
-    "django-async-floor": AppSpec(
-        "bench.django_floor.asgi:application",
-        "floor",
-        env={"BENCH_DJANGO_FLOOR": "async"},
-        scenarios=FLOOR_SCENARIOS,
-        about="the baseline's own async code as one async view under Django's ASGI handler",
+    "django-async-floor": _floor_app(
+        "async", "the baseline's own async code as one async view under Django's ASGI handler"
     ),
 }
 SCENARIOS = {
@@ -558,25 +558,30 @@ def bench_dataset(
         stats = Statements(pg, database)
         scenarios = list(SCENARIOS) if is_main else list(COMPARED)
         runs = results["runs"]
+
+        def run(scenario: str, app: str, connections: int, seconds: int) -> None:
+            data_file = data_files[f"{app}-deep" if scenario == "deep" else app]
+            runs.append(
+                measure(
+                    config, served, stats, data_file, dataset, scenario, app, connections, seconds
+                )
+            )
+
         for scenario in scenarios:
             if scenario == "patch" and is_main:
                 sweep(config, apps, served, stats, data_files, dataset, runs)
             for app, spec in apps.items():
-                if not spec.measures(scenario):
-                    continue
-                runs.append(
-                    measure(
-                        config,
-                        served,
-                        stats,
-                        data_files[f"{app}-deep" if scenario == "deep" else app],
-                        dataset,
-                        scenario,
-                        app,
-                        config.connections,
-                        config.duration,
-                    )
-                )
+                if spec.measures(scenario):
+                    run(scenario, app, config.connections, config.duration)
+        if len(config.datasets) > 1:
+            # The data-size comparison one request at a time as well: at 64 connections the
+            # median is mostly queueing, so it moves with whatever else the machine runs.
+            for scenario in COMPARED:
+                if is_main and scenario == "list" and 1 in config.sweep:
+                    continue  # the sweep measured it
+                for app, spec in apps.items():
+                    if spec.serves_everything:
+                        run(scenario, app, 1, config.sweep_duration)
         if is_main:
             if config.profile:
                 results["profiles"] = profile(config, served, data_files, 10)

@@ -7,7 +7,6 @@ between django-floor and the baseline is that Django serves the request.
 import base64
 from urllib.parse import urlencode
 
-import jwt
 import orjson
 from django.conf import settings
 from django.core.cache import cache
@@ -15,7 +14,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from bench.baseline_app import COLUMNS, MAX_ID, SELECT
+from bench.baseline_app import COLUMNS, MAX_ID, SELECT, access_token_claims
 from bench.baseline_app import _task as task_dict
 
 JSON = "application/json"
@@ -64,24 +63,10 @@ def _authenticate(request: HttpRequest) -> int | None:
     parts = request.META.get("HTTP_AUTHORIZATION", "").split()
     if len(parts) != 2 or parts[0].lower() != "bearer":
         return None
-    try:
-        claims = jwt.decode(
-            parts[1],
-            settings.SIMPLE_JWT["SIGNING_KEY"],
-            algorithms=["HS256"],
-            options={"require": ["exp"]},
-            leeway=0,
-        )
-        user_id = int(claims["user_id"])
-        version = claims["ver"]
-    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+    claimed = access_token_claims(parts[1], settings.SIMPLE_JWT["SIGNING_KEY"])
+    if claimed is None:
         return None
-    if claims.get("token_type") != "access" or "jti" not in claims:
-        return None
-    if not isinstance(version, int) or isinstance(version, bool):
-        return None
-    if not 0 < user_id <= MAX_ID:
-        return None
+    user_id, version = claimed
     if _token_version(user_id) != version:
         return None
     return user_id
