@@ -122,7 +122,7 @@ fuzz: install
 # baseline served the same way (bench/README.md). bench-smoke is the seconds-long version that
 # make test runs (tests/bench) to keep the harness working.
 bench: install system-packages
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --profile
 
 bench-smoke: install system-packages
 	$(BIN)/python -m bench --smoke
