@@ -11,13 +11,10 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
-from tests.support.servers import BIN, REPO, free_port, stop_process
+from tests.support.servers import BIN, REPO, free_port, stop_process, wait_until_healthy
 from tests.support.services import (
     UVICORN_ARGS,
     NginxServer,
@@ -100,23 +97,16 @@ class Uvicorn:
             env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         server = cls(name, process, port, log_path, log)
-        server.wait_healthy()
+        wait_until_healthy(
+            process,
+            f"http://{server.address}/health/",
+            log=server.log_tail,
+            stop=server.stop,
+            name=name,
+            timeout=60.0,
+            headers={"Host": "127.0.0.1"},
+        )
         return server
-
-    def wait_healthy(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.log_tail()}")
-            try:
-                url = f"http://{self.address}/health/"
-                if requests.get(url, timeout=1, headers={"Host": "127.0.0.1"}).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.name} not healthy after {timeout} s:\n{self.log_tail()}")
 
     def worker_pids(self) -> list[int]:
         """The processes that serve requests: the master itself with one worker, else the

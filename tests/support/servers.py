@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,19 +120,30 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
             process.wait(5)
 
 
-def wait_until_healthy(server: ServerProcess, timeout: float = 30.0) -> None:
+def wait_until_healthy(
+    process: subprocess.Popen[bytes],
+    url: str,
+    *,
+    log: Callable[[], str],
+    stop: Callable[[], object],
+    name: str = "server",
+    timeout: float = 30.0,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Poll `url` until it answers 200; stop the process and raise (with its log) if it exits
+    or does not get there in time."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log()}")
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log()}")
         try:
-            if requests.get(f"{server.base_url}/health/", timeout=1).status_code == 200:
+            if requests.get(url, timeout=1, headers=headers).status_code == 200:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"server did not become healthy in {timeout} s:\n{server.log()}")
+    stop()
+    raise RuntimeError(f"{name} did not become healthy in {timeout} s:\n{log()}")
 
 
 def migrate(env: dict[str, str]) -> None:
@@ -178,7 +190,7 @@ def start_uvicorn(
         stderr=subprocess.STDOUT,
     )
     server = ServerProcess(process, f"http://{host}:{port}", log_path, port, log_file)
-    wait_until_healthy(server)
+    wait_until_healthy(process, f"{server.base_url}/health/", log=server.log, stop=server.stop)
     return server
 
 

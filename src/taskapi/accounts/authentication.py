@@ -16,7 +16,7 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
-from taskapi.accounts.errors import BEARER_CHALLENGE
+from taskapi.accounts.errors import BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE
 from taskapi.accounts.token_versions import token_version_get
 from taskapi.accounts.tokens import VERSION_CLAIM
 
@@ -84,4 +84,4 @@ class AccessTokenAuthentication(BaseAuthentication):
         description = getattr(_http_request(request), _REFUSAL, None)
         if description is None:
             return BEARER_CHALLENGE
-        return f'{BEARER_CHALLENGE}, error="invalid_token", error_description="{description}"'
+        return f'{INVALID_TOKEN_CHALLENGE}, error_description="{description}"'

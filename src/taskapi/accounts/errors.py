@@ -3,6 +3,8 @@ from typing import Any
 from taskapi.core.errors import DomainError
 
 BEARER_CHALLENGE = 'Bearer realm="api"'
+# RFC 6750 section 3: a token was given, and it is not (or no longer) good.
+INVALID_TOKEN_CHALLENGE = f'{BEARER_CHALLENGE}, error="invalid_token"'
 
 
 class InvalidCredentials(DomainError):
@@ -23,7 +25,7 @@ class InvalidRefreshToken(DomainError):
     detail = "The refresh token is invalid, expired or revoked. Log in again."
 
     def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": f'{BEARER_CHALLENGE}, error="invalid_token"'}
+        return {"WWW-Authenticate": INVALID_TOKEN_CHALLENGE}
 
 
 class FieldsInvalid(DomainError):
@@ -53,7 +55,7 @@ class AccountGone(DomainError):
     detail = "The account of this token no longer exists."
 
     def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": f'{BEARER_CHALLENGE}, error="invalid_token"'}
+        return {"WWW-Authenticate": INVALID_TOKEN_CHALLENGE}
 
 
 class CurrentPasswordWrong(FieldsInvalid):

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from taskapi.core.schema import IdField
+from taskapi.core.serializers import InputSerializer
 
 # Long enough for any passphrase, short enough that nobody makes us hash megabytes.
 PASSWORD_MAX_LENGTH = 4096
@@ -14,29 +15,29 @@ def password_field() -> serializers.CharField:
     )
 
 
-class RegisterIn(serializers.Serializer):
+class RegisterIn(InputSerializer):
     email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
     password = password_field()
 
 
-class LoginIn(serializers.Serializer):
+class LoginIn(InputSerializer):
     # Not EmailField: a malformed email is just another unknown account (401), not a hint.
     email = serializers.CharField(max_length=EMAIL_MAX_LENGTH)
     password = password_field()
 
 
-class RefreshIn(serializers.Serializer):
+class RefreshIn(InputSerializer):
     # No length limit and no trimming: an overlong or whitespace-only token is a malformed one, a
     # 401 invalid-token like any other (openapi.yaml); the 1 MiB body limit bounds the work.
     refresh = serializers.CharField(trim_whitespace=False)
 
 
-class ChangePasswordIn(serializers.Serializer):
+class ChangePasswordIn(InputSerializer):
     current_password = password_field()
     new_password = password_field()
 
 
-class DeleteAccountIn(serializers.Serializer):
+class DeleteAccountIn(InputSerializer):
     password = password_field()
 
 

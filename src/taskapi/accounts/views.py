@@ -1,9 +1,6 @@
-from typing import Any
-
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from taskapi.accounts import schema, services
@@ -24,12 +21,6 @@ from taskapi.accounts.tokens import TokenPair
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _valid(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _token_response(pair: TokenPair) -> Response:
     return Response(TokenPairOut(pair).data, headers=NO_STORE)
 
@@ -41,7 +32,7 @@ class RegisterView(RateLimitHeadersMixin, APIView):
 
     @schema.register
     def post(self, request: Request) -> Response:
-        data = _valid(RegisterIn, request.data)
+        data = RegisterIn(data=request.data).validated()
         user = services.user_register(email=data["email"], password=data["password"])
         return Response(UserOut(user).data, status=201, headers={"Location": "/auth/me/"})
 
@@ -53,7 +44,7 @@ class LoginView(RateLimitHeadersMixin, APIView):
 
     @schema.login
     def post(self, request: Request) -> Response:
-        data = _valid(LoginIn, request.data)
+        data = LoginIn(data=request.data).validated()
         return _token_response(
             services.token_obtain(email=data["email"], password=data["password"])
         )
@@ -65,14 +56,14 @@ class RefreshView(APIView):
 
     @schema.refresh
     def post(self, request: Request) -> Response:
-        data = _valid(RefreshIn, request.data)
+        data = RefreshIn(data=request.data).validated()
         return _token_response(services.token_refresh(refresh=data["refresh"]))
 
 
 class LogoutView(APIView):
     @schema.logout
     def post(self, request: Request) -> Response:
-        data = _valid(RefreshIn, request.data)
+        data = RefreshIn(data=request.data).validated()
         services.token_revoke(user_id=request.user.id, refresh=data["refresh"])
         return Response(status=204)
 
@@ -84,7 +75,7 @@ class MeView(APIView):
 
     @schema.delete_account
     def delete(self, request: Request) -> Response:
-        data = _valid(DeleteAccountIn, request.data)
+        data = DeleteAccountIn(data=request.data).validated()
         services.user_delete(user=user_get(user_id=request.user.id), password=data["password"])
         return Response(status=204)
 
@@ -92,7 +83,7 @@ class MeView(APIView):
 class ChangePasswordView(APIView):
     @schema.change_password
     def post(self, request: Request) -> Response:
-        data = _valid(ChangePasswordIn, request.data)
+        data = ChangePasswordIn(data=request.data).validated()
         services.user_change_password(
             user=user_get(user_id=request.user.id),
             current_password=data["current_password"],

@@ -24,15 +24,19 @@ _clients: dict[int, redis.Redis] = {}
 
 
 class SharedPoolRedisCacheClient(RedisCacheClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        options = repr(sorted(self._pool_options.items()))
+        self._pool_keys = [(server, options) for server in self._servers]
+
     def _get_connection_pool(self, write: bool) -> redis.ConnectionPool:
-        server = self._servers[self._get_connection_pool_index(write)]
-        key = (server, repr(sorted(self._pool_options.items())))
+        key = self._pool_keys[self._get_connection_pool_index(write)]
         pool = _pools.get(key)
         if pool is None:
             with _lock:
                 pool = _pools.get(key)
                 if pool is None:
-                    pool = _pools[key] = self._pool_class.from_url(server, **self._pool_options)
+                    pool = _pools[key] = self._pool_class.from_url(key[0], **self._pool_options)
         return pool
 
     def get_client(self, key: str | None = None, *, write: bool = False) -> redis.Redis:

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from taskapi.core.schema import IdField
+from taskapi.core.serializers import InputSerializer
 from taskapi.tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Priority, Task
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -40,12 +41,6 @@ class StrictDateField(serializers.DateField):
         if not isinstance(data, str) or not _ISO_DATE.fullmatch(data):
             self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(data)
-
-
-class InputSerializer(serializers.Serializer):
-    def validated(self) -> dict[str, Any]:
-        self.is_valid(raise_exception=True)
-        return dict(self.validated_data)
 
 
 class TaskCreateIn(InputSerializer):
