@@ -318,23 +318,13 @@ def _check_one_id(
         # instead of 404 would confirm that the id exists.
         pairs.append(("matching ETag", {_conditional_header(case): before.headers["ETag"]}))
     for variant, extra in pairs:
-        theirs = Answer.of(
-            *_replay_as(
-                case,
-                intruder,
-                base_url,
-                path_parameters={parameter: task_id},
-                extra_headers=extra,
+        theirs, nobodys = (
+            Answer.of(
+                *_replay_as(
+                    case, intruder, base_url, path_parameters={parameter: id_}, extra_headers=extra
+                )
             )
-        )
-        nobodys = Answer.of(
-            *_replay_as(
-                case,
-                intruder,
-                base_url,
-                path_parameters={parameter: missing_id},
-                extra_headers=extra,
-            )
+            for id_ in (task_id, missing_id)
         )
         if not theirs.same_as(nobodys):
             raise AssertionError(
