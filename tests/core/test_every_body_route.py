@@ -1,4 +1,5 @@
-"""Every operation that takes a body refuses one over 1 MiB (413) and one that is not JSON (415).
+"""Every operation that takes a body refuses one over 1 MiB (413), one that is not JSON (415), and
+JSON nested deeper than any body of the API (400, quickly: it once was a RecursionError, a 500).
 
 The operations come from openapi.yaml, so a new one is covered the day it is documented. Each
 request is one the route would otherwise accept as far as the body: a fresh user's token where
@@ -87,3 +88,14 @@ def test_a_body_that_is_not_json_is_a_415_problem(live_app, caller, operation):
     response = _send(live_app, caller, operation, body=b"title=not json", content_type="text/plain")
 
     _assert_plain_problem(response, 415, "Unsupported Media Type")
+
+
+@pytest.mark.parametrize("operation", BODY_OPERATIONS, ids=lambda op: op.operation_id)
+def test_a_body_nested_60000_levels_deep_is_a_400_problem(live_app, caller, operation):
+    body = b'{"a":' * 60_000 + b"1" + b"}" * 60_000  # 360 KB, under the 1 MiB cap
+
+    response = _send(live_app, caller, operation, body=body, content_type="application/json")
+
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == PROBLEM
+    assert response.json()["type"] == "/problems/malformed-request"
