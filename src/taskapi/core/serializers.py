@@ -1,8 +1,18 @@
-"""What every input serializer of the API shares."""
+"""What every input serializer of the API shares: the base class and the strict fields.
 
+DRF's stock fields coerce: CharField turns the JSON number 1.2345678e30 into the string
+"1.2345678e+30" (an account was once created with that password), BooleanField takes "yes" and 1,
+DateField takes 20261201. The contract says `type: string`, `type: boolean`, `format: date`, so
+every app declares its input fields with these, and a value of the wrong JSON type is a 400.
+"""
+
+import re
+from datetime import date
 from typing import Any
 
 from rest_framework import serializers
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class InputSerializer(serializers.Serializer):
@@ -11,3 +21,40 @@ class InputSerializer(serializers.Serializer):
     def validated(self) -> dict[str, Any]:
         self.is_valid(raise_exception=True)
         return dict(self.validated_data)
+
+
+class StrictStringMixin:
+    """A JSON string only; anything else fails with the field's `invalid` message."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    pass
+
+
+class StrictEmailField(StrictStringMixin, serializers.EmailField):
+    pass
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean only: DRF's BooleanField also takes "yes", "on", 1 and "0"."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictDateField(serializers.DateField):
+    """YYYY-MM-DD only: Python's fromisoformat also takes 20261201 and 2026-W49-2."""
+
+    def to_internal_value(self, data: Any) -> date:
+        if not isinstance(data, str) or not _ISO_DATE.fullmatch(data):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(data)

@@ -1,46 +1,19 @@
 """Request and response shapes of tasks. Input serializers check shape and format only."""
 
-import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from rest_framework import serializers
 from rest_framework.fields import empty
 
 from taskapi.core.schema import IdField
-from taskapi.core.serializers import InputSerializer
+from taskapi.core.serializers import (
+    InputSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictDateField,
+)
 from taskapi.tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Priority, Task
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string only: DRF's CharField would turn 42 or true into "42" / "True"."""
-
-    default_error_messages = {"invalid": "Not a valid string."}
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON boolean only: DRF's BooleanField also takes "yes", "on", 1 and "0"."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
-
-
-class StrictDateField(serializers.DateField):
-    """YYYY-MM-DD only: Python's fromisoformat also takes 20261201 and 2026-W49-2."""
-
-    def to_internal_value(self, data: Any) -> date:
-        if not isinstance(data, str) or not _ISO_DATE.fullmatch(data):
-            self.fail("invalid", format="YYYY-MM-DD")
-        return super().to_internal_value(data)
 
 
 class TaskCreateIn(InputSerializer):
