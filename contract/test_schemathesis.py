@@ -1,9 +1,15 @@
 """Schemathesis against the real server: every check, every phase, as a freshly registered user.
 
-`make test` runs a fixed seed with at least 100 examples per operation; `make fuzz` (FUZZ_LONG=1)
-runs thousands per operation with a random seed, printed so a failure can be replayed with
-FUZZ_SEED=<seed>. On failure the Schemathesis output, with a curl command reproducing each failing
-request, is the assertion message.
+On SQLite (`make test`) against one Uvicorn; with `-p tests.support.pg_plugin --db=postgres`
+(`make test-postgres`) against the production shape: two instances on PostgreSQL and Redis
+behind nginx.
+
+The seed changes with every commit (derived from the commit hash), so each commit fuzzes new
+cases while a failing run stays reproducible: the seed is printed, and FUZZ_SEED=<seed> replays
+it. `make test` runs 100 examples per operation; `make fuzz` (FUZZ_LONG=1) thousands, with a
+random seed. On failure the Schemathesis output, with a curl command reproducing each failing
+request, is the assertion message. Every failure found becomes an explicit regression test
+(tests/core/test_fuzz_regressions.py).
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from tests.support.servers import REPO, start_sqlite_app
+from tests.support.servers import REPO, ServerProcess, start_sqlite_app
+from tests.support.services import Stack, postgres_mode, start_stack
 
 from contract import coverage_plugin
 
@@ -26,8 +33,22 @@ BIN = Path(sys.executable).parent
 REPORTS = REPO / "build" / "schemathesis"
 
 LONG = os.environ.get("FUZZ_LONG") == "1"
-# `make test`: a fixed seed, so a failure reproduces with the same command.
-SEED = int(os.environ.get("FUZZ_SEED") or (secrets.randbelow(2**31) if LONG else 20261124))
+# Outside a git checkout (an unpacked source archive) there is no commit to derive a seed from.
+FALLBACK_SEED = 20261124
+
+
+def commit_seed() -> int:
+    """A seed from the checked-out commit: new cases with every commit, the same on a rerun."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return FALLBACK_SEED
+    return int(commit[:8], 16) % 2**31
+
+
+SEED = int(os.environ.get("FUZZ_SEED") or (secrets.randbelow(2**31) if LONG else commit_seed()))
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or (3000 if LONG else 100))
 # Short in `make test`, so the run outlives several access tokens and the auth provider has to
 # refresh them (the stats below prove it did). `make fuzz` keeps the production default.
@@ -48,21 +69,39 @@ TASK_ID_OPERATIONS = (
 
 @pytest.fixture
 def contract_server(tmp_path):
-    server = start_sqlite_app(
-        tmp_path,
+    settings = {
         # Schemathesis registers and logs in far more often than a person.
-        AUTH_RATE_LIMIT="1000000/minute",
-        ACCESS_TOKEN_LIFETIME=ACCESS_TOKEN_LIFETIME,
-    )
+        "AUTH_RATE_LIMIT": "1000000/minute",
+        "ACCESS_TOKEN_LIFETIME": ACCESS_TOKEN_LIFETIME,
+    }
+    server: ServerProcess | Stack
+    if postgres_mode():
+        from tests.support import pg_plugin
+
+        # Its own database: the suite's live app shares the cluster. No TCP proxies: no outage
+        # is injected here, and they would only add latency.
+        server = start_stack(
+            tmp_path,
+            pg=pg_plugin.cluster(),
+            database="taskapi_fuzz",
+            tls=False,
+            proxied=False,
+            **settings,
+        )
+        logs = [app.log_path for app in server.apps]
+    else:
+        server = start_sqlite_app(tmp_path, **settings)
+        logs = [server.log_path]
     yield server
     server.stop()
-    # Every request in this server's log was made by this test: Schemathesis, or the isolation
-    # check's own requests (their request ids start with "isolation-").
-    coverage_plugin.claim_server_log(
-        server.log_path,
-        default_test="schemathesis",
-        by_request_id_prefix={"isolation-": "schemathesis isolation check"},
-    )
+    # Every request in these logs was made by this test: Schemathesis, or the isolation check's
+    # own requests (their request ids start with "isolation-").
+    for log in logs:
+        coverage_plugin.claim_server_log(
+            log,
+            default_test="schemathesis",
+            by_request_id_prefix={"isolation-": "schemathesis isolation check"},
+        )
 
 
 def schemathesis_command(base_url: str, report_dir: Path) -> list[str]:
@@ -110,7 +149,11 @@ def test_the_api_conforms_to_its_contract_under_schemathesis(contract_server, tm
         "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
     }
     command = schemathesis_command(contract_server.base_url, report_dir)
-    print(f"\nschemathesis seed: {SEED} (replay: FUZZ_SEED={SEED} FUZZ_EXAMPLES={MAX_EXAMPLES})")
+    database = "PostgreSQL, 2 instances behind nginx" if postgres_mode() else "SQLite"
+    print(
+        f"\nschemathesis on {database}, seed {SEED} "
+        f"(replay: FUZZ_SEED={SEED} FUZZ_EXAMPLES={MAX_EXAMPLES})"
+    )
     print(" ".join(command))
     started = time.monotonic()
     result = subprocess.run(
@@ -122,7 +165,7 @@ def test_the_api_conforms_to_its_contract_under_schemathesis(contract_server, tm
     cases = count_cases(report_dir / "events.ndjson")
     print(output)
     print(cases_table(cases))
-    print(f"schemathesis took {elapsed:.0f} s (seed {SEED})")
+    print(f"schemathesis took {elapsed:.0f} s on {database} (seed {SEED})")
 
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     (report_dir / "hook-stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True))
