@@ -19,8 +19,6 @@ from taskapi.core.errors import ServiceUnavailable, problem, problem_response
 
 logger = logging.getLogger(__name__)
 
-CONTRACT_PATH = settings.BASE_DIR / "openapi.yaml"
-
 
 class HealthView(APIView):
     """Liveness: answers while the process can serve, without touching the database."""
@@ -85,7 +83,9 @@ def openapi_yaml(request: HttpRequest) -> HttpResponse:
         )
         response["Allow"] = "GET, HEAD"
         return response
-    return HttpResponse(_contract_bytes(CONTRACT_PATH), content_type="application/yaml")
+    return HttpResponse(
+        _contract_bytes(Path(settings.CONTRACT_PATH)), content_type="application/yaml"
+    )
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     # First and last: the metrics time the whole chain and see the final status.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "taskapi.core.middleware.RequestIdMiddleware",
+    # Deprecation/Sunset headers from openapi.yaml; left out of the chain when none apply.
+    "taskapi.core.deprecation.DeprecationMiddleware",
     "taskapi.core.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -68,6 +70,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "taskapi.urls"
+# The contract: served at /openapi.yaml, and the source of the deprecation headers.
+CONTRACT_PATH = BASE_DIR / "openapi.yaml"
 ASGI_APPLICATION = "taskapi.asgi.application"
 
 TEMPLATES = [
