@@ -99,10 +99,12 @@ test: install system-packages checkov tools lint
 	$(BIN)/python -m contract.coverage_report openapi.yaml $(COVERAGE)
 	$(BIN)/python -m tests.support.security_claims SECURITY.md $(RESULTS)/*.xml
 
-# The API tests, unchanged, on a private PostgreSQL (and through nginx for the live-server tests).
+# The API tests and the contract fuzzing, unchanged, on a private PostgreSQL (and through nginx for
+# the live-server tests).
 test-postgres: install system-packages
 	$(BIN)/pytest -p tests.support.pg_plugin --db=postgres $(COVERAGE_PLUGIN) \
-	  tests/core tests/accounts tests/tasks --junitxml=$(RESULTS)/postgres.xml
+	  tests/core tests/accounts tests/tasks contract/test_schemathesis.py \
+	  --junitxml=$(RESULTS)/postgres.xml
 
 test-unit: install
 	$(BIN)/pytest tests --ignore=tests/deploy -m "not server and not browser and not stack"
