@@ -39,7 +39,10 @@ REFRESH_WHEN_LEFT = 0.5
 MISSING_ID_OFFSET = 10**15
 # Headers that differ between any two responses; everything else must match between the
 # "another user's task" and the "no such task" answers.
-VOLATILE_HEADERS = {"date", "x-request-id", "content-length", "server"}
+# Hop-by-hop headers (RFC 9110 7.6.1) describe the connection, not the answer: nginx closes a
+# client connection after its keepalive_requests, whichever request that happens to be.
+HOP_BY_HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "te", "transfer-encoding"}
+VOLATILE_HEADERS = {"date", "x-request-id", "content-length", "server", *HOP_BY_HOP_HEADERS}
 
 _lock = threading.RLock()
 _stats: Counter[str] = Counter()

@@ -153,3 +153,32 @@ def test_the_app_logs_one_json_line_per_request_with_who_what_and_how(stack, acc
     assert isinstance(line["duration_ms"], float | int)
     assert isinstance(line["user_id"], int)
     assert line["request_id"] == "who-what-how"
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [("/health/", "GET, HEAD"), ("/auth/login/", "POST"), ("/openapi.yaml", "GET, HEAD")],
+)
+def test_trace_through_nginx_is_the_apps_405_problem_with_allow(stack, path, allow):
+    # nginx refuses TRACE before any location; its own answer was an HTML 405 without Allow.
+    response = stack.http.request("TRACE", path, headers={"X-Request-ID": "trace-1"})
+
+    assert response.status_code == 405
+    assert response.headers["Content-Type"] == PROBLEM
+    assert response.json()["status"] == 405
+    assert response.headers["Allow"] == allow
+    assert response.headers["X-Request-ID"] == "trace-1"
+
+
+def test_trace_on_a_protected_route_through_nginx_is_a_401_first(stack):
+    response = stack.http.request("TRACE", "/tasks/")
+
+    assert response.status_code == 401
+    assert response.headers["Content-Type"] == PROBLEM
+
+
+def test_trace_with_a_token_on_a_protected_route_is_a_405_with_its_methods(stack, account):
+    response = stack.http.request("TRACE", "/tasks/", headers=account.auth)
+
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST, HEAD"
