@@ -69,10 +69,15 @@ def deprecation_headers(response) -> dict[str, str]:
     return {name: response[name] for name in EXPECTED if name in response}
 
 
-def test_a_deprecated_operation_answers_with_deprecation_sunset_and_link(contract_copy, user):
+@pytest.fixture
+def task_read_deprecated(contract_copy) -> None:
     contract = today_contract()
     contract["paths"]["/tasks/{id}/"]["get"].update(DATES)
     contract_copy(contract)
+
+
+@pytest.mark.usefixtures("task_read_deprecated")
+def test_a_deprecated_operation_answers_with_deprecation_sunset_and_link(user):
     task = TaskFactory(owner=user)
     client = client_of(user)
 
@@ -82,21 +87,16 @@ def test_a_deprecated_operation_answers_with_deprecation_sunset_and_link(contrac
     assert deprecation_headers(response) == EXPECTED
 
 
-def test_errors_of_a_deprecated_operation_carry_the_headers_too(contract_copy, user):
-    contract = today_contract()
-    contract["paths"]["/tasks/{id}/"]["get"].update(DATES)
-    contract_copy(contract)
-
+@pytest.mark.usefixtures("task_read_deprecated")
+def test_errors_of_a_deprecated_operation_carry_the_headers_too():
     response = APIClient().get("/tasks/999999/")  # no token: a 401
 
     assert response.status_code == 401
     assert deprecation_headers(response) == EXPECTED
 
 
-def test_the_other_operations_of_the_path_and_the_api_carry_none(contract_copy, user):
-    contract = today_contract()
-    contract["paths"]["/tasks/{id}/"]["get"].update(DATES)
-    contract_copy(contract)
+@pytest.mark.usefixtures("task_read_deprecated")
+def test_the_other_operations_of_the_path_and_the_api_carry_none(user):
     task = TaskFactory(owner=user)
     client = client_of(user)
 
