@@ -13,13 +13,14 @@ SYSTEM_PACKAGES := postgresql redis-server nginx wrk chromium openssl systemd
 PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 
 .PHONY: help install run migrate test test-unit test-postgres contract lint fuzz system-packages \
-        checkov tools bench bench-smoke lock clean
+        checkov tools clients bench bench-smoke lock clean
 
 help:
 	@echo "make run     install, migrate and serve the API on SQLite at http://$(HOST):$(PORT)/"
 	@echo "make test    install (system packages too, as root), then every test"
 	@echo "make lint    ruff, contract lint"
 	@echo "make fuzz    long Schemathesis run against a live server (random seed)"
+	@echo "make clients the Python and TypeScript clients of openapi.yaml into build/clients"
 	@echo "make bench   the benchmark against the raw-ASGI baseline (1M tasks; ~10 min)"
 
 # --- install ----------------------------------------------------------------------------------
@@ -63,6 +64,17 @@ $(NPM_TOOLS)/.installed:
 	npm install --prefix $(NPM_TOOLS) --no-audit --no-fund --loglevel=error $(NPM_PACKAGES)
 	@touch $@
 
+# The clients generated from openapi.yaml (contract/clients/): openapi-python-client into
+# build/clients/python, openapi-typescript into build/clients/typescript/api.ts (then tsc --strict).
+# Any generator warning fails. The TypeScript tools come from the committed package-lock.json.
+CLIENTS_NPM := contract/clients/typescript
+clients: install $(CLIENTS_NPM)/node_modules/.installed
+	$(BIN)/python -m contract.clients.generate build/clients
+
+$(CLIENTS_NPM)/node_modules/.installed: $(CLIENTS_NPM)/package-lock.json
+	npm ci --prefix $(CLIENTS_NPM) --include=dev --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # --- system packages --------------------------------------------------------------------------
 # Installs what the tests drive, when it is missing. As root it runs apt-get; otherwise it stops
 # and prints the exact command.
@@ -89,10 +101,11 @@ RESULTS := build/test-results
 COVERAGE := build/contract-coverage
 COVERAGE_PLUGIN = -p contract.coverage_plugin --contract-coverage-dir=$(COVERAGE)
 
-# Every test: lint, the suite on SQLite (unit, HTTP, browser, real stack, deploy files, contract),
+# Every test: the generated clients (no generator warning), lint, the suite on SQLite (unit, HTTP,
+# browser, real stack, deploy files, contract, the generated clients against a live server),
 # the API suite again on PostgreSQL, then the contract-coverage table (every documented status
 # reached, nothing undocumented returned) and SECURITY.md's claims, both against this run.
-test: install system-packages checkov tools lint
+test: install system-packages checkov tools clients lint
 	rm -rf $(RESULTS) $(COVERAGE) && mkdir -p $(RESULTS)
 	$(BIN)/pytest $(COVERAGE_PLUGIN) --junitxml=$(RESULTS)/sqlite.xml
 	$(MAKE) --no-print-directory test-postgres

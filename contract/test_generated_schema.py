@@ -144,9 +144,8 @@ def _register_needs_a_token(document: dict[str, Any]) -> None:
 
 
 def _different_problem_type(document: dict[str, Any]) -> None:
-    precondition = document["components"]["responses"]["PreconditionFailed"]
-    schema = precondition["content"]["application/problem+json"]["schema"]
-    schema["allOf"][1]["properties"]["type"]["const"] = "/problems/stale"
+    precondition = _schemas(document)["PreconditionFailedProblem"]
+    precondition["allOf"][1]["properties"]["type"]["enum"] = ["/problems/stale"]
 
 
 ALTERATIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {

@@ -1,0 +1,184 @@
+"""A consumer's session through the generated Python client (run by contract/test_clients.py).
+
+    PYTHONPATH=build/clients/python python contract/clients/python_scenario.py BASE_URL
+
+Every response must parse into the model the contract names for its status: `.parsed` is checked
+to be an instance of the generated class, so a server/contract/generator mismatch fails here (the
+generated parsers raise on a missing field or a value outside an enum). Exits non-zero with the
+failing step on the first mismatch.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+from cloud_task_api_client import AuthenticatedClient, Client
+from cloud_task_api_client.api.auth import auth_login, auth_refresh, auth_register
+from cloud_task_api_client.api.health import get_contract
+from cloud_task_api_client.api.tasks import (
+    task_create,
+    task_delete,
+    task_get,
+    task_list,
+    task_update,
+)
+from cloud_task_api_client.models import (
+    InvalidTokenProblem,
+    LoginIn,
+    NotFoundProblem,
+    PreconditionFailedProblem,
+    RefreshIn,
+    RegisterIn,
+    Task,
+    TaskCreate,
+    TaskPage,
+    TaskPatch,
+    TokenPair,
+    UserOut,
+)
+from cloud_task_api_client.types import UNSET, Response, Unset
+
+Model = TypeVar("Model")
+
+PASSWORD = "difference-engine-1822"
+# Enough open tasks for three pages of PAGE_SIZE, plus one completed task the filter must drop.
+OPEN_TASKS = 5
+PAGE_SIZE = 2
+
+
+def parsed(response: Response[Any], status: int, model: type[Model]) -> Model:
+    assert response.status_code == status, (
+        f"expected {status}, got {response.status_code}: {response.content!r}"
+    )
+    assert isinstance(response.parsed, model), (
+        f"the {status} parsed as {type(response.parsed).__name__}, not {model.__name__}: "
+        f"{response.content!r}"
+    )
+    return response.parsed
+
+
+def log_in(anonymous: Client, email: str) -> TokenPair:
+    login = auth_login.sync_detailed(client=anonymous, body=LoginIn(email=email, password=PASSWORD))
+    return parsed(login, 200, TokenPair)
+
+
+def rotate_refresh_tokens(anonymous: Client, email: str) -> None:
+    first = log_in(anonymous, email)
+    second = parsed(
+        auth_refresh.sync_detailed(client=anonymous, body=RefreshIn(refresh=first.refresh)),
+        200,
+        TokenPair,
+    )
+    # The new refresh token works (before the old one is replayed: that revokes the family)...
+    parsed(
+        auth_refresh.sync_detailed(client=anonymous, body=RefreshIn(refresh=second.refresh)),
+        200,
+        TokenPair,
+    )
+    # ...and the used one is refused, as the typed problem.
+    reused = auth_refresh.sync_detailed(client=anonymous, body=RefreshIn(refresh=first.refresh))
+    problem = parsed(reused, 401, InvalidTokenProblem)
+    assert (problem.type_, problem.status) == ("/problems/invalid-token", 401), problem
+
+
+def create_with_idempotency_key(client: AuthenticatedClient) -> tuple[Task, str]:
+    key = str(uuid.uuid4())
+    body = TaskCreate(title="Write the notes", description="On the analytical engine.")
+    created = task_create.sync_detailed(client=client, body=body, idempotency_key=key)
+    task = parsed(created, 201, Task)
+    assert "Idempotent-Replayed" not in created.headers
+    replay = task_create.sync_detailed(client=client, body=body, idempotency_key=key)
+    assert parsed(replay, 201, Task).id == task.id
+    assert replay.headers.get("Idempotent-Replayed") == "true", dict(replay.headers)
+    assert replay.headers["ETag"] == created.headers["ETag"]
+    return task, created.headers["ETag"]
+
+
+def list_every_open_task(client: AuthenticatedClient) -> tuple[list[int], int]:
+    """Every open task's id, following the `next` links' cursors; and how many pages it took."""
+    ids: list[int] = []
+    pages = 0
+    cursor: str | Unset = UNSET
+    while True:
+        page = parsed(
+            task_list.sync_detailed(
+                client=client, completed=False, page_size=PAGE_SIZE, cursor=cursor
+            ),
+            200,
+            TaskPage,
+        )
+        pages += 1
+        assert len(page.results) <= PAGE_SIZE
+        assert all(not task.completed for task in page.results), page.results
+        ids += [task.id for task in page.results]
+        if page.next_ is None:
+            return ids, pages
+        # The link carries the cursor; the filters it came with are sent again, as asked.
+        cursor = parse_qs(urlsplit(page.next_).query)["cursor"][0]
+
+
+def main(base_url: str) -> None:
+    anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
+
+    contract = get_contract.sync_detailed(client=anonymous)
+    assert contract.status_code == 200
+    assert isinstance(contract.parsed, str), type(contract.parsed)
+    assert contract.parsed.startswith("openapi: 3.1.0\n")
+
+    email = f"client-{uuid.uuid4().hex[:12]}@example.com"
+    registered = auth_register.sync_detailed(
+        client=anonymous, body=RegisterIn(email=email, password=PASSWORD)
+    )
+    assert parsed(registered, 201, UserOut).email == email
+
+    rotate_refresh_tokens(anonymous, email)
+    # Replaying a used refresh token ends its family: log in again, as the contract tells clients.
+    client = AuthenticatedClient(
+        base_url=base_url, token=log_in(anonymous, email).access, raise_on_unexpected_status=True
+    )
+
+    task, etag = create_with_idempotency_key(client)
+    open_ids = [task.id]
+    for number in range(OPEN_TASKS - 1):
+        more = task_create.sync_detailed(client=client, body=TaskCreate(title=f"Open {number}"))
+        open_ids.append(parsed(more, 201, Task).id)
+    done = task_create.sync_detailed(client=client, body=TaskCreate(title="Done", completed=True))
+    assert parsed(done, 201, Task).completed is True
+
+    listed, pages = list_every_open_task(client)
+    assert sorted(listed) == sorted(open_ids), (listed, open_ids)
+    assert pages >= 3, pages
+
+    unchanged = task_get.sync_detailed(task.id, client=client, if_none_match=etag)
+    assert (unchanged.status_code, unchanged.parsed, unchanged.content) == (304, None, b"")
+
+    # Another client of the same user changes the task: the ETag held here goes stale.
+    elsewhere = task_update.sync_detailed(task.id, client=client, body=TaskPatch(priority="high"))
+    assert parsed(elsewhere, 200, Task).priority == "high"
+    stale = task_update.sync_detailed(
+        task.id, client=client, body=TaskPatch(title="Lost update"), if_match=etag
+    )
+    problem = parsed(stale, 412, PreconditionFailedProblem)
+    assert (problem.type_, problem.status) == ("/problems/precondition-failed", 412), problem
+
+    fresh_etag = elsewhere.headers["ETag"]
+    updated = task_update.sync_detailed(
+        task.id, client=client, body=TaskPatch(completed=True), if_match=fresh_etag
+    )
+    after = parsed(updated, 200, Task)
+    assert (after.title, after.priority, after.completed) == ("Write the notes", "high", True)
+    assert after.completed_at is not None
+
+    deleted = task_delete.sync_detailed(task.id, client=client, if_match=updated.headers["ETag"])
+    assert (deleted.status_code, deleted.parsed) == (204, None)
+
+    missing = parsed(task_get.sync_detailed(task.id, client=client), 404, NotFoundProblem)
+    assert (missing.type_, missing.status) == ("/problems/not-found", 404), missing
+    print("python client scenario: every step parsed into its generated model")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
