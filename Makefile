@@ -13,13 +13,14 @@ SYSTEM_PACKAGES := postgresql redis-server nginx wrk chromium openssl systemd
 PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 
 .PHONY: help install run migrate test test-unit test-postgres contract lint fuzz system-packages \
-        checkov tools clients bench bench-smoke lock clean
+        checkov tools clients compat bench bench-smoke lock clean
 
 help:
 	@echo "make run     install, migrate and serve the API on SQLite at http://$(HOST):$(PORT)/"
 	@echo "make test    install (system packages too, as root), then every test"
 	@echo "make lint    ruff, contract lint"
 	@echo "make fuzz    long Schemathesis run against a live server (random seed)"
+	@echo "make compat  openapi.yaml vs the latest released contract: no break without a new major"
 	@echo "make clients the Python and TypeScript clients of openapi.yaml into build/clients"
 	@echo "make bench   the benchmark against the raw-ASGI baseline (1M tasks; ~10 min)"
 
@@ -101,11 +102,12 @@ RESULTS := build/test-results
 COVERAGE := build/contract-coverage
 COVERAGE_PLUGIN = -p contract.coverage_plugin --contract-coverage-dir=$(COVERAGE)
 
-# Every test: the generated clients (no generator warning), lint, the suite on SQLite (unit, HTTP,
-# browser, real stack, deploy files, contract, the generated clients against a live server),
-# the API suite again on PostgreSQL, then the contract-coverage table (every documented status
-# reached, nothing undocumented returned) and SECURITY.md's claims, both against this run.
-test: install system-packages checkov tools clients lint
+# Every test: the generated clients (no generator warning), lint, the breaking-change gate against
+# the latest released contract, the suite on SQLite (unit, HTTP, browser, real stack, deploy files,
+# contract, the generated clients against a live server), the API suite and the contract fuzzing
+# again on PostgreSQL, then the contract-coverage table (every documented status reached, nothing
+# undocumented returned) and SECURITY.md's claims, both against this run.
+test: install system-packages checkov tools clients lint compat
 	rm -rf $(RESULTS) $(COVERAGE) && mkdir -p $(RESULTS)
 	$(BIN)/pytest $(COVERAGE_PLUGIN) --junitxml=$(RESULTS)/sqlite.xml
 	$(MAKE) --no-print-directory test-postgres
@@ -124,6 +126,11 @@ test-unit: install
 
 contract: install tools
 	$(BIN)/pytest contract
+
+# The breaking-change gate: openapi.yaml against the highest contract/released/X.Y.Z.yaml, rated by
+# redocly diff plus the rules it misses (contract/compat.py; `--rules` lists who checks what).
+compat: install tools
+	$(BIN)/python -m contract.compat
 
 lint: install
 	$(BIN)/ruff check src tests contract bench
