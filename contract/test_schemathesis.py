@@ -24,6 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from tests.support.contract_operations import contract_operations
 from tests.support.servers import REPO, ServerProcess, start_sqlite_app
 from tests.support.services import Stack, postgres_mode, start_stack
 
@@ -136,7 +137,7 @@ def schemathesis_command(base_url: str, report_dir: Path) -> list[str]:
     ]
 
 
-def test_the_api_conforms_to_its_contract_under_schemathesis(contract_server, tmp_path):
+def test_the_api_conforms_to_its_contract_under_schemathesis(contract_server, tmp_path, capsys):
     # One directory per run: several runs (tox, make test, a developer) may overlap.
     report_dir = REPORTS / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     report_dir.mkdir(parents=True)
@@ -164,12 +165,16 @@ def test_the_api_conforms_to_its_contract_under_schemathesis(contract_server, tm
     (report_dir / "output.txt").write_text(output)
     cases = count_cases(report_dir / "events.ndjson")
     print(output)
-    print(cases_table(cases))
-    print(f"schemathesis took {elapsed:.0f} s on {database} (seed {SEED})")
+    summary = (
+        f"schemathesis took {elapsed:.0f} s on {database} (seed {SEED}, replay: FUZZ_SEED={SEED})"
+    )
+    (report_dir / "summary.txt").write_text(f"{summary}\n{cases_table(cases)}\n")
+    # Shown in every run, passing ones too: which seed a commit fuzzed, and how much.
+    with capsys.disabled():
+        print(f"\n{summary}\n{cases_table(cases)}\nreports: {report_dir}")
 
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     (report_dir / "hook-stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True))
-    print(f"reports: {report_dir}")
     problems = hook_problems(stats, cases)
     if result.returncode != 0:
         problems.insert(
@@ -190,18 +195,31 @@ def count_cases(events: Path) -> dict[str, dict[str, int]]:
                     continue
                 event = json.loads(line)["ScenarioFinished"]
                 recorder = event.get("recorder") or {}
-                label = recorder.get("label", "?")
-                counts[label][event["phase"]] += len(recorder.get("cases", {}))
+                for case in recorder.get("cases", {}).values():
+                    # A stateful scenario's recorder is labelled "Stateful tests": count each of
+                    # its steps under the operation it called instead.
+                    value = case.get("value", {})
+                    label = f"{value.get('method', '?')} {value.get('path', '?')}"
+                    counts[label][event["phase"]] += 1
     return counts
 
 
+UNDOCUMENTED = "methods a path does not serve"
+
+
 def cases_table(counts: dict[str, dict[str, int]]) -> str:
+    # The coverage phase tries every method a path does not serve (one 405 case each): one row.
+    documented = {f"{op.method} {op.path}" for op in contract_operations()}
+    rows: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for label, phases_of in counts.items():
+        for phase, count in phases_of.items():
+            rows[label if label in documented else UNDOCUMENTED][phase] += count
     phases = ["examples", "coverage", "fuzzing", "stateful"]
-    width = max([len(label) for label in counts] + [9])
+    width = max([len(label) for label in rows] + [9])
     lines = ["Generated cases per operation (the checks' own requests not counted):"]
     lines.append("operation".ljust(width) + "".join(f"{phase:>10}" for phase in phases))
-    for label in sorted(counts):
-        row = "".join(f"{counts[label].get(phase, 0):>10}" for phase in phases)
+    for label in sorted(rows, key=lambda label: (label == UNDOCUMENTED, label)):
+        row = "".join(f"{rows[label].get(phase, 0):>10}" for phase in phases)
         lines.append(label.ljust(width) + row)
     return "\n".join(lines)
 
