@@ -1,0 +1,38 @@
+"""The isolation check's own rules (contract/hooks.py), on responses built here."""
+
+from __future__ import annotations
+
+import requests
+
+from contract.hooks import Answer
+
+
+def response(headers: dict[str, str], body: bytes = b'{"status":404}') -> requests.Response:
+    made = requests.Response()
+    made.status_code = 404
+    made.headers.update(headers)
+    made._content = body
+    return made
+
+
+# Found by the first fuzzing run through nginx: its keepalive_requests limit closed one of the
+# two connections, and `Connection: close` was taken for a difference between the answers.
+def test_hop_by_hop_headers_are_not_a_difference_between_two_answers():
+    kept = response({"Connection": "keep-alive", "Keep-Alive": "timeout=30", "Allow": "GET"})
+    closed = response({"Connection": "close", "Allow": "GET"})
+
+    assert Answer.of(kept, "").same_as(Answer.of(closed, ""))
+
+
+def test_an_end_to_end_header_that_differs_is_a_difference():
+    one = response({"Connection": "keep-alive", "Allow": "GET"})
+    other = response({"Connection": "keep-alive", "Allow": "GET, DELETE"})
+
+    assert not Answer.of(one, "").same_as(Answer.of(other, ""))
+
+
+def test_a_body_that_differs_is_a_difference():
+    one = response({}, b'{"detail":"No task with this id exists."}')
+    other = response({}, b'{"detail":"Task 7 is not yours."}')
+
+    assert not Answer.of(one, "").same_as(Answer.of(other, ""))
