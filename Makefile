@@ -12,7 +12,8 @@ WORKERS ?= 1
 SYSTEM_PACKAGES := postgresql redis-server nginx wrk chromium openssl systemd
 PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 
-.PHONY: help install run migrate test test-unit test-postgres contract lint fuzz system-packages \
+.PHONY: help install run migrate test test-unit test-postgres contract lint fuzz fuzz-postgres \
+        system-packages \
         checkov tools clients compat bench bench-smoke lock clean
 
 help:
@@ -20,6 +21,7 @@ help:
 	@echo "make test    install (system packages too, as root), then every test"
 	@echo "make lint    ruff, contract lint"
 	@echo "make fuzz    long Schemathesis run against a live server (random seed)"
+	@echo "make fuzz-postgres  the same on PostgreSQL behind nginx"
 	@echo "make compat  openapi.yaml vs the latest released contract: no break without a new major"
 	@echo "make clients the Python and TypeScript clients of openapi.yaml into build/clients"
 	@echo "make bench   the benchmark against the raw-ASGI baseline (1M tasks; ~10 min)"
@@ -139,6 +141,11 @@ lint: install
 
 fuzz: install
 	FUZZ_LONG=1 $(BIN)/pytest contract -k schemathesis -s
+
+# The same long run against two instances on PostgreSQL and Redis behind nginx.
+fuzz-postgres: install system-packages
+	FUZZ_LONG=1 $(BIN)/pytest -p tests.support.pg_plugin --db=postgres \
+	  contract/test_schemathesis.py -s
 
 # The benchmark: private PostgreSQL, Redis and nginx, 1M tasks, wrk, ratios to a raw ASGI
 # baseline served the same way (bench/README.md). bench-smoke is the seconds-long version that
