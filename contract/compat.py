@@ -185,6 +185,30 @@ def request_body_added_required(base: Document, new: Document) -> list[Finding]:
     return findings
 
 
+def deprecation_added(base: Document, new: Document) -> list[Finding]:
+    # Redocly reports a new `deprecated: true` as a plain change ("patch"). Semantic Versioning
+    # (item 7) asks for a minor version when anything is deprecated, and the server starts to
+    # send Deprecation and Sunset headers (core/deprecation.py): clients can observe it.
+    findings = []
+    for method, _old_path, new_path, old_op, new_op in matched_operations(base, new):
+        where = f"{method.upper()} {new_path}"
+        if new_op.get("deprecated") and not old_op.get("deprecated"):
+            findings.append(
+                Finding("deprecation-added", Level.MINOR, where, "deprecated", PYTHON_TOOL)
+            )
+        before = _parameters_by_key(base, old_op)
+        for key, parameter in _parameters_by_key(new, new_op).items():
+            if parameter.get("deprecated") and not before.get(key, {}).get("deprecated"):
+                what = f"{key[0]} parameter `{key[1]}` deprecated"
+                findings.append(Finding("deprecation-added", Level.MINOR, where, what, PYTHON_TOOL))
+    return findings
+
+
+def _parameters_by_key(document: Document, operation: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    resolved = (resolve(document, parameter) for parameter in operation.get("parameters", []))
+    return {(parameter["in"], parameter["name"]): parameter for parameter in resolved}
+
+
 # Redocly's changes that no rule judged: "added" is minor and everything else patch. Two of those
 # defaults are wrong for this contract's policy (docs only: patch; additions: minor).
 DOCUMENTATION_TYPES = frozenset({"Example", "ExamplesMap", "ExternalDocs", "Tag"})
@@ -363,6 +387,13 @@ RULES: tuple[Rule, ...] = (
         PYTHON_TOOL,
         "a required request body on an operation that had none (redocly: minor)",
         request_body_added_required,
+    ),
+    Rule(
+        "deprecation-added",
+        Level.MINOR,
+        PYTHON_TOOL,
+        "an operation or parameter newly marked deprecated (redocly: patch; SemVer 7: minor)",
+        deprecation_added,
     ),
     Rule(
         "enum-values-added-in-request",

@@ -200,6 +200,17 @@ def add_named_example(document: Document) -> None:
     }
 
 
+DEPRECATION = {"deprecated": True, "x-deprecated-at": "2027-01-15", "x-sunset": "2027-07-15"}
+
+
+def deprecate_operation(document: Document) -> None:
+    paths(document)["/tasks/{id}/"]["put"].update(DEPRECATION)
+
+
+def deprecate_query_parameter(document: Document) -> None:
+    parameters(document)["Ordering"].update(DEPRECATION)
+
+
 def change_example_value(document: Document) -> None:
     document["components"]["examples"]["Task"]["value"]["title"] = "Read the notes"
 
@@ -247,6 +258,8 @@ ADDITIONS = [
     pytest.param(
         add_request_enum_value, "enum-values-added-in-request", id="new request enum value"
     ),
+    pytest.param(deprecate_operation, "deprecation-added", id="operation deprecated"),
+    pytest.param(deprecate_query_parameter, "deprecation-added", id="query parameter deprecated"),
 ]
 
 DOCS = [
