@@ -22,7 +22,6 @@ from taskapi.core.deprecation import (
     DeprecationMiddleware,
     deprecations_in,
 )
-from tests.conftest import token_pair_for
 from tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +47,11 @@ def today_contract() -> dict:
 
 @pytest.fixture
 def contract_copy(tmp_path, settings):
-    """Write a changed copy of the contract and serve the app from it."""
+    """Write a changed copy of the contract and serve the app from it.
+
+    A test client loads the middleware at its first request, so the copy applies to any client
+    that has not sent one yet.
+    """
 
     def use(contract: dict) -> None:
         path = tmp_path / "openapi.yaml"
@@ -56,13 +59,6 @@ def contract_copy(tmp_path, settings):
         settings.CONTRACT_PATH = path
 
     return use
-
-
-def client_of(user) -> APIClient:
-    # Made after the settings change: a new client's handler loads the middleware afresh.
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_for(user).access}")
-    return client
 
 
 def deprecation_headers(response) -> dict[str, str]:
@@ -77,11 +73,10 @@ def task_read_deprecated(contract_copy) -> None:
 
 
 @pytest.mark.usefixtures("task_read_deprecated")
-def test_a_deprecated_operation_answers_with_deprecation_sunset_and_link(user):
+def test_a_deprecated_operation_answers_with_deprecation_sunset_and_link(user, api_client):
     task = TaskFactory(owner=user)
-    client = client_of(user)
 
-    response = client.get(f"/tasks/{task.pk}/")
+    response = api_client.get(f"/tasks/{task.pk}/")
 
     assert response.status_code == 200
     assert deprecation_headers(response) == EXPECTED
@@ -96,12 +91,11 @@ def test_errors_of_a_deprecated_operation_carry_the_headers_too():
 
 
 @pytest.mark.usefixtures("task_read_deprecated")
-def test_the_other_operations_of_the_path_and_the_api_carry_none(user):
+def test_the_other_operations_of_the_path_and_the_api_carry_none(user, api_client):
     task = TaskFactory(owner=user)
-    client = client_of(user)
 
-    patched = client.patch(f"/tasks/{task.pk}/", {"title": "new"}, format="json")
-    listed = client.get("/tasks/")
+    patched = api_client.patch(f"/tasks/{task.pk}/", {"title": "new"}, format="json")
+    listed = api_client.get("/tasks/")
 
     assert patched.status_code == 200
     assert listed.status_code == 200
@@ -121,14 +115,15 @@ def _deprecate_parameter(contract: dict, name: str) -> None:
     raise AssertionError(f"taskList has no parameter {name}")
 
 
-def test_a_deprecated_query_parameter_marks_only_the_requests_that_use_it(contract_copy, user):
+def test_a_deprecated_query_parameter_marks_only_the_requests_that_use_it(
+    contract_copy, api_client
+):
     contract = today_contract()
     _deprecate_parameter(contract, "completed")
     contract_copy(contract)
-    client = client_of(user)
 
-    with_it = client.get("/tasks/?completed=true")
-    without_it = client.get("/tasks/?priority=high")
+    with_it = api_client.get("/tasks/?completed=true")
+    without_it = api_client.get("/tasks/?priority=high")
 
     assert (with_it.status_code, without_it.status_code) == (200, 200)
     assert deprecation_headers(with_it) == EXPECTED

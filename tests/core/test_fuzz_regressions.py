@@ -33,13 +33,6 @@ def assert_problem(response, status: int, type_: str) -> dict:
     return body
 
 
-@pytest.fixture
-def authed(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_for(user).access}")
-    return client
-
-
 # Schemathesis, seeds other than the fixed one, SQLite and PostgreSQL: a NUL in a refresh token
 # was a 400 `null_characters_not_allowed`; the contract says any string is a token or a 401.
 def test_a_refresh_token_with_a_nul_character_is_an_invalid_token(client):
@@ -48,8 +41,8 @@ def test_a_refresh_token_with_a_nul_character_is_an_invalid_token(client):
     assert_problem(response, 401, "/problems/invalid-token")
 
 
-def test_logging_out_a_refresh_token_with_a_nul_character_is_an_invalid_token(authed):
-    response = send(authed, "POST", "/auth/logout/", b'{"refresh": "\\u0000x"}')
+def test_logging_out_a_refresh_token_with_a_nul_character_is_an_invalid_token(api_client):
+    response = send(api_client, "POST", "/auth/logout/", b'{"refresh": "\\u0000x"}')
 
     assert_problem(response, 401, "/problems/invalid-token")
 
@@ -145,38 +138,38 @@ def test_every_authenticated_accounts_string_field_refuses_other_json_types(
     [b"[" * 60_000 + b"]" * 60_000, b'{"a":' * 60_000 + b"1" + b"}" * 60_000],
     ids=["arrays", "objects"],
 )
-def test_a_body_nested_60000_levels_deep_is_a_malformed_request(authed, body):
-    response = send(authed, "POST", "/tasks/", body)
+def test_a_body_nested_60000_levels_deep_is_a_malformed_request(api_client, body):
+    response = send(api_client, "POST", "/tasks/", body)
 
     assert_problem(response, 400, "/problems/malformed-request")
 
 
-def test_a_body_nested_just_past_the_limit_is_refused_inside_a_field(authed):
+def test_a_body_nested_just_past_the_limit_is_refused_inside_a_field(api_client):
     title = "[" * MAX_DEPTH + "]" * MAX_DEPTH  # with the body's own object: one level too deep
     body = b'{"title": ' + title.encode() + b"}"
 
     problem = assert_problem(
-        send(authed, "POST", "/tasks/", body), 400, "/problems/malformed-request"
+        send(api_client, "POST", "/tasks/", body), 400, "/problems/malformed-request"
     )
 
     assert f"deeper than {MAX_DEPTH} levels" in problem["detail"]
 
 
-def test_a_body_nested_to_the_limit_reaches_validation(authed):
+def test_a_body_nested_to_the_limit_reaches_validation(api_client):
     priority = "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)
     body = b'{"title": "t", "priority": ' + priority.encode() + b"}"
 
     problem = assert_problem(
-        send(authed, "POST", "/tasks/", body), 400, "/problems/validation-error"
+        send(api_client, "POST", "/tasks/", body), 400, "/problems/validation-error"
     )
 
     assert [error["field"] for error in problem["errors"]] == ["priority"]
 
 
-def test_brackets_inside_strings_do_not_count_as_nesting(authed):
+def test_brackets_inside_strings_do_not_count_as_nesting(api_client):
     title = "[" * 100 + "{" * 100
 
-    response = send(authed, "POST", "/tasks/", json.dumps({"title": title}).encode())
+    response = send(api_client, "POST", "/tasks/", json.dumps({"title": title}).encode())
 
     assert response.status_code == 201, response.content
     assert response.json()["title"] == title
@@ -195,21 +188,21 @@ HOSTILE_BODIES = {
 
 
 @pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES.keys())
-def test_json_that_the_standard_library_would_let_through_is_a_malformed_request(authed, body):
-    response = send(authed, "POST", "/tasks/", body)
+def test_json_that_the_standard_library_would_let_through_is_a_malformed_request(api_client, body):
+    response = send(api_client, "POST", "/tasks/", body)
 
     assert_problem(response, 400, "/problems/malformed-request")
 
 
-def test_a_nul_character_in_a_task_title_is_a_validation_error_not_a_database_error(authed):
-    response = send(authed, "POST", "/tasks/", b'{"title": "a\\u0000b"}')
+def test_a_nul_character_in_a_task_title_is_a_validation_error_not_a_database_error(api_client):
+    response = send(api_client, "POST", "/tasks/", b'{"title": "a\\u0000b"}')
 
     problem = assert_problem(response, 400, "/problems/validation-error")
     assert problem["errors"][0]["code"] == "null_characters_not_allowed"
 
 
-def test_an_integer_past_64_bits_where_a_string_belongs_is_a_validation_error(authed):
-    response = send(authed, "POST", "/tasks/", b'{"title": ' + b"9" * 30 + b"}")
+def test_an_integer_past_64_bits_where_a_string_belongs_is_a_validation_error(api_client):
+    response = send(api_client, "POST", "/tasks/", b'{"title": ' + b"9" * 30 + b"}")
 
     problem = assert_problem(response, 400, "/problems/validation-error")
     assert [error["field"] for error in problem["errors"]] == ["title"]

@@ -44,26 +44,15 @@ class ContractDeprecationError(ValueError):
     """A deprecated element of the contract without valid dates."""
 
 
-@dataclass(frozen=True)
-class Deprecation:
-    where: str  # for messages: "GET /tasks/" or "GET /tasks/ query parameter completed"
-    deprecated_at: datetime
-    sunset: datetime
-    link: str
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "Deprecation": f"@{int(self.deprecated_at.timestamp())}",
-            "Sunset": http_date(self.sunset.timestamp()),
-            "Link": f'<{self.link}>; rel="deprecation"; type="{_link_type(self.link)}"',
-        }
+# The Deprecation, Sunset and Link headers of one deprecated element, built once at start-up.
+Headers = dict[str, str]
 
 
 @dataclass(frozen=True)
 class DeprecatedParameter:
     location: str  # "query" or "header"
     name: str
-    deprecation: Deprecation
+    headers: Headers
 
 
 @dataclass(frozen=True)
@@ -71,7 +60,7 @@ class OperationRule:
     method: str
     path: re.Pattern[str]
     templated_segments: int  # a literal path (/tasks/trash/) wins over a template (/tasks/{id}/)
-    deprecation: Deprecation | None
+    headers: Headers | None  # the operation's own deprecation
     parameters: tuple[DeprecatedParameter, ...]
 
 
@@ -85,18 +74,18 @@ def deprecations_in(contract: dict[str, Any]) -> list[OperationRule]:
             if operation is None:
                 continue
             where = f"{method.upper()} {path}"
-            deprecation = _deprecation(operation, where) if operation.get("deprecated") else None
+            headers = _deprecation(operation, where) if operation.get("deprecated") else None
             parameters = tuple(
                 _deprecated_parameters(contract, [*shared, *operation.get("parameters", [])], where)
             )
-            if deprecation is None and not parameters:
+            if headers is None and not parameters:
                 continue
             rules.append(
                 OperationRule(
                     method=method.upper(),
                     path=_path_pattern(path),
                     templated_segments=path.count("{"),
-                    deprecation=deprecation,
+                    headers=headers,
                     parameters=parameters,
                 )
             )
@@ -121,7 +110,7 @@ def _deprecated_parameters(
         )
 
 
-def _deprecation(element: dict[str, Any], where: str) -> Deprecation:
+def _deprecation(element: dict[str, Any], where: str) -> Headers:
     deprecated_at = _instant(element.get("x-deprecated-at"), "x-deprecated-at", where)
     sunset = _instant(element.get("x-sunset"), "x-sunset", where)
     if sunset - deprecated_at < MINIMUM_NOTICE:
@@ -129,9 +118,12 @@ def _deprecation(element: dict[str, Any], where: str) -> Deprecation:
             f"{where}: x-sunset must be at least {MINIMUM_NOTICE.days} days after "
             f"x-deprecated-at (the compatibility policy's notice)"
         )
-    return Deprecation(
-        where, deprecated_at, sunset, element.get("x-deprecation-link", DEFAULT_LINK)
-    )
+    link = element.get("x-deprecation-link", DEFAULT_LINK)
+    return {
+        "Deprecation": f"@{int(deprecated_at.timestamp())}",
+        "Sunset": http_date(sunset.timestamp()),
+        "Link": f'<{link}>; rel="deprecation"; type="{_link_type(link)}"',
+    }
 
 
 def _instant(value: object, key: str, where: str) -> datetime:
@@ -176,7 +168,7 @@ def contract_rules(path: Path) -> tuple[OperationRule, ...]:
     return _rules_of(path, path.stat().st_mtime)
 
 
-def deprecation_headers(rules: Iterable[OperationRule], request: HttpRequest) -> dict[str, str]:
+def deprecation_headers(rules: Iterable[OperationRule], request: HttpRequest) -> Headers:
     """The headers for this request: the operation's own deprecation first, then parameters'."""
     matches = [
         rule for rule in rules if rule.method == request.method and rule.path.match(request.path)
@@ -184,12 +176,12 @@ def deprecation_headers(rules: Iterable[OperationRule], request: HttpRequest) ->
     if not matches:
         return {}
     rule = min(matches, key=lambda match: match.templated_segments)
-    if rule.deprecation is not None:
-        return rule.deprecation.headers()
+    if rule.headers is not None:
+        return rule.headers
     for parameter in rule.parameters:
         sent = request.GET if parameter.location == "query" else request.headers
         if parameter.name in sent:
-            return parameter.deprecation.headers()
+            return parameter.headers
     return {}
 
 
