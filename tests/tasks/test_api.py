@@ -382,7 +382,8 @@ def test_delete_is_204_with_an_empty_body(api_client, user):
 
     assert response.status_code == 204
     assert response.content == b""
-    assert not Task.objects.filter(pk=task.pk).exists()
+    assert Task.objects.get(pk=task.pk).deleted_at is not None  # in the trash
+    assert api_client.get(f"/tasks/{task.pk}/").status_code == 404
 
 
 def test_delete_with_the_current_etag_deletes(api_client, user):
@@ -391,7 +392,7 @@ def test_delete_with_the_current_etag_deletes(api_client, user):
     response = api_client.delete(f"/tasks/{task.pk}/", HTTP_IF_MATCH='"5"')
 
     assert response.status_code == 204
-    assert not Task.objects.exists()
+    assert Task.objects.get(pk=task.pk).deleted_at is not None
 
 
 def test_delete_of_a_missing_task_with_if_match_star_is_404(api_client):
@@ -452,4 +453,10 @@ def test_routes_answer_a_light_token_user(light_client, user):
     )
     assert light_client.get("/tasks/").json()["results"][0]["id"] == task_id
     assert light_client.delete(f"/tasks/{task_id}/").status_code == 204
+    assert light_client.get("/tasks/trash/").json()["results"][0]["id"] == task_id
+    assert light_client.get("/tasks/changes/").json()["tasks"] == []
+    assert light_client.post(f"/tasks/{task_id}/restore/").status_code == 200
+    assert light_client.get("/tasks/changes/").json()["tasks"][0]["id"] == task_id
+    assert light_client.delete(f"/tasks/{task_id}/").status_code == 204
+    assert light_client.delete(f"/tasks/trash/{task_id}/").status_code == 204
     assert Task.objects.filter(owner=user).count() == 0

@@ -16,7 +16,7 @@ from taskapi.tasks.idempotency import (
 )
 from taskapi.tasks.models import IdempotencyRecord, Task
 from taskapi.tasks.selectors import task_get
-from taskapi.tasks.services import task_create, task_delete, task_update
+from taskapi.tasks.services import task_create, task_trash, task_update
 from tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,18 +153,18 @@ def test_delete_with_a_stale_version_is_refused(user):
     task = TaskFactory(owner=user)
 
     with pytest.raises(PreconditionFailed):
-        task_delete(user=user, task_id=task.pk, expected_versions={2})
+        task_trash(user=user, task_id=task.pk, expected_versions={2})
 
-    assert Task.objects.filter(pk=task.pk).exists()
+    assert Task.objects.get(pk=task.pk).deleted_at is None
 
 
 def test_delete_of_another_users_task_is_not_found_and_deletes_nothing(user):
     task = TaskFactory()
 
     with pytest.raises(TaskNotFound):
-        task_delete(user=user, task_id=task.pk)
+        task_trash(user=user, task_id=task.pk)
 
-    assert Task.objects.filter(pk=task.pk).exists()
+    assert Task.objects.get(pk=task.pk).deleted_at is None
 
 
 def test_deleting_the_owner_deletes_their_tasks(user):

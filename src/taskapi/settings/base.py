@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "taskapi.core",
     "taskapi.accounts",
+    "taskapi.sync",
     "taskapi.tasks",
 ]
 
@@ -172,6 +173,21 @@ SIMPLE_JWT = {
     "JTI_CLAIM": "jti",
     "LEEWAY": 0,
 }
+
+# A deleted task waits in the trash this long before `purge_expired` erases it.
+TRASH_RETENTION_DAYS = env.int("TRASH_RETENTION_DAYS", default=30)
+# A sync token is accepted this long after it was issued; deletion records are kept a day
+# longer. At least the trash retention: a client that syncs within it sees every deletion.
+SYNC_TOKEN_MAX_AGE_DAYS = env.int("SYNC_TOKEN_MAX_AGE_DAYS", default=30)
+if TRASH_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("TRASH_RETENTION_DAYS must be at least 1.")
+if SYNC_TOKEN_MAX_AGE_DAYS < TRASH_RETENTION_DAYS:
+    raise ImproperlyConfigured(
+        "SYNC_TOKEN_MAX_AGE_DAYS must be at least TRASH_RETENTION_DAYS "
+        f"({SYNC_TOKEN_MAX_AGE_DAYS} < {TRASH_RETENTION_DAYS})."
+    )
+TRASH_RETENTION = timedelta(days=TRASH_RETENTION_DAYS)
+SYNC_TOKEN_MAX_AGE = timedelta(days=SYNC_TOKEN_MAX_AGE_DAYS)
 
 AUTH_RATE_LIMIT = env.str("AUTH_RATE_LIMIT", default="10/minute")
 # Addresses (or CIDR networks) of the reverse proxies whose X-Forwarded-For is believed.

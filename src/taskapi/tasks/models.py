@@ -14,6 +14,10 @@ class Priority(models.TextChoices):
     HIGH = "high"
 
 
+# The kind of a task's records in the change log (taskapi.sync).
+SYNC_KIND = "task"
+
+
 class Task(models.Model):
     Priority = Priority
 
@@ -33,12 +37,25 @@ class Task(models.Model):
     # Set explicitly (not auto_now): writes are queryset UPDATEs, which skip auto_now.
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Set while the task is in the trash; every selector but the trash's leaves such rows out.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["owner", "created_at", "id"], name="task_owner_created_idx"),
             models.Index(fields=["owner", "updated_at", "id"], name="task_owner_updated_idx"),
             models.Index(fields=["owner", "due_date", "id"], name="task_owner_due_idx"),
+            # Partial: they hold only the trash, which is small beside the live tasks.
+            models.Index(
+                fields=["owner", "deleted_at", "id"],
+                condition=models.Q(deleted_at__isnull=False),
+                name="task_owner_trashed_idx",
+            ),
+            models.Index(
+                fields=["deleted_at"],
+                condition=models.Q(deleted_at__isnull=False),
+                name="task_trashed_at_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -76,6 +76,22 @@ def _invalid(field: str, message: str, code: str = "invalid") -> ValidationError
     return ValidationError({field: [ErrorDetail(message, code=code)]})
 
 
+def page_size_from(raw: str | None, *, default: int, maximum: int) -> int:
+    """The `page_size` query parameter: digits only, 1 to `maximum`, else a 400 naming it."""
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]+", raw):
+        raise _invalid("page_size", "A valid integer is required.")
+    size = int(raw) if len(raw) <= 6 else maximum + 1
+    if size < 1:
+        raise _invalid("page_size", "Ensure this value is greater than or equal to 1.", "min_value")
+    if size > maximum:
+        raise _invalid(
+            "page_size", f"Ensure this value is less than or equal to {maximum}.", "max_value"
+        )
+    return size
+
+
 class TaskCursorPagination(CursorPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
@@ -92,25 +108,11 @@ class TaskCursorPagination(CursorPagination):
 
     def get_page_size(self, request: Request) -> int:
         # DRF falls back to the default on a bad value; the contract makes it a 400.
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        if not re.fullmatch(r"[0-9]+", raw):
-            raise _invalid(self.page_size_query_param, "A valid integer is required.")
-        size = int(raw) if len(raw) <= 6 else MAX_PAGE_SIZE + 1
-        if size < 1:
-            raise _invalid(
-                self.page_size_query_param,
-                "Ensure this value is greater than or equal to 1.",
-                "min_value",
-            )
-        if size > self.max_page_size:
-            raise _invalid(
-                self.page_size_query_param,
-                f"Ensure this value is less than or equal to {self.max_page_size}.",
-                "max_value",
-            )
-        return size
+        return page_size_from(
+            request.query_params.get(self.page_size_query_param),
+            default=self.page_size,
+            maximum=self.max_page_size,
+        )
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         try:

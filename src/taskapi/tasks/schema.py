@@ -15,15 +15,24 @@ from taskapi.core.schema import (
     NO_BODY,
     REQUEST_ID,
     VALIDATION_PROBLEM,
+    IdField,
     json_response,
     problem_responses,
     problem_schema,
 )
+from taskapi.sync.errors import SyncTokenExpired
+from taskapi.tasks import changes
 from taskapi.tasks.errors import IdempotencyKeyReused
 from taskapi.tasks.filters import DEFAULT_ORDERING, ORDERINGS, SEARCH_MAX_LENGTH
 from taskapi.tasks.models import Priority
 from taskapi.tasks.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from taskapi.tasks.serializers import TaskCreateIn, TaskOut, TaskPatchIn, TaskReplaceIn
+from taskapi.tasks.serializers import (
+    TaskCreateIn,
+    TaskOut,
+    TaskPatchIn,
+    TaskReplaceIn,
+    TrashedTaskOut,
+)
 
 QUERY = OpenApiParameter.QUERY
 HEADER = OpenApiParameter.HEADER
@@ -35,6 +44,19 @@ class TaskPageOut(serializers.Serializer):
     results = serializers.ListField(child=TaskOut(), max_length=MAX_PAGE_SIZE)
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
+
+
+class TrashedTaskPageOut(serializers.Serializer):
+    results = serializers.ListField(child=TrashedTaskOut(), max_length=MAX_PAGE_SIZE)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class TaskChangesOut(serializers.Serializer):
+    tasks = serializers.ListField(child=TaskOut(), max_length=changes.MAX_PAGE_SIZE)
+    deleted = serializers.ListField(child=IdField(read_only=True), max_length=changes.MAX_PAGE_SIZE)
+    sync_token = serializers.CharField(min_length=1)
+    has_more = serializers.BooleanField()
 
 
 TASK_ID = OpenApiParameter(
@@ -128,4 +150,54 @@ task_delete = _task_operation(
     "taskDelete",
     [TASK_ID, IF_MATCH],
     responses={204: NO_BODY, **problem_responses(401, 404, 412, 503)},
+)
+
+task_restore = _task_operation(
+    "taskRestore",
+    [TASK_ID, IF_MATCH],
+    request=None,
+    responses={**json_response(TaskOut), **problem_responses(401, 404, 412, 503)},
+)
+
+task_trash_list = _task_operation(
+    "taskTrashList",
+    LIST_PARAMETERS[:2],  # cursor, page_size
+    responses={
+        **json_response(TrashedTaskPageOut),
+        **problem_responses(400, 401, 503, status_400=VALIDATION_PROBLEM),
+    },
+)
+
+task_erase = _task_operation(
+    "taskErase",
+    [TASK_ID],
+    responses={204: NO_BODY, **problem_responses(401, 404, 503)},
+)
+
+task_changes = _task_operation(
+    "taskChanges",
+    [
+        OpenApiParameter("sync_token", OpenApiTypes.STR, QUERY),
+        OpenApiParameter(
+            "page_size",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": changes.MAX_PAGE_SIZE,
+                "default": changes.DEFAULT_PAGE_SIZE,
+            },
+            QUERY,
+        ),
+    ],
+    responses={
+        **json_response(TaskChangesOut),
+        **problem_responses(
+            400,
+            401,
+            410,
+            503,
+            status_400=VALIDATION_PROBLEM,
+            status_410=problem_schema(410, SyncTokenExpired.type),
+        ),
+    },
 )

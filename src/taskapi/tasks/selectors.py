@@ -1,4 +1,5 @@
-"""Every read of tasks goes through task_list, which scopes it to the user.
+"""Every read of tasks goes through task_list (live tasks) or task_trash_list (the trash),
+which scope it to the user.
 
 `user` is anything with an integer `.id` (the request's light token user or a User row): only
 `owner_id` is ever compared, so no query loads the user.
@@ -20,14 +21,27 @@ class HasId(Protocol):
 
 
 def task_list(*, user: HasId) -> QuerySet[Task]:
-    return Task.objects.filter(owner_id=user.id)
+    """The user's tasks, without those in the trash."""
+    return Task.objects.filter(owner_id=user.id, deleted_at__isnull=True)
 
 
-def task_get(*, user: HasId, task_id: int) -> Task:
+def task_trash_list(*, user: HasId) -> QuerySet[Task]:
+    return Task.objects.filter(owner_id=user.id, deleted_at__isnull=False)
+
+
+def _get(tasks: QuerySet[Task], task_id: int) -> Task:
     if not 1 <= task_id <= MAX_TASK_ID:
         raise TaskNotFound()
     try:
-        return task_list(user=user).get(pk=task_id)
+        return tasks.get(pk=task_id)
     except Task.DoesNotExist:
         # 404 rather than 403: a 403 would confirm the id exists.
         raise TaskNotFound() from None
+
+
+def task_get(*, user: HasId, task_id: int) -> Task:
+    return _get(task_list(user=user), task_id)
+
+
+def task_trashed_get(*, user: HasId, task_id: int) -> Task:
+    return _get(task_trash_list(user=user), task_id)

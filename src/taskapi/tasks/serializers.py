@@ -85,3 +85,13 @@ class TaskOut(serializers.Serializer):
             "created_at": _timestamp(instance.created_at),
             "updated_at": _timestamp(instance.updated_at),
         }
+
+
+class TrashedTaskOut(TaskOut):
+    deleted_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, instance: Task) -> dict[str, Any]:
+        return {
+            **super().to_representation(instance),
+            "deleted_at": _timestamp(instance.deleted_at),
+        }

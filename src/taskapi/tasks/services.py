@@ -1,20 +1,41 @@
 """Writes of tasks. Every UPDATE is conditional on the version it was computed from, so no
-write is ever based on a stale read (no lost update), with or without If-Match."""
+write is ever based on a stale read (no lost update), with or without If-Match.
+
+Every write that changes what a client of the changes feed sees records it in the change log
+(taskapi.sync) in the same transaction, after the row is written: see sync/models.py for why
+that orders changes by commit.
+"""
 
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from taskapi.core.errors import PreconditionFailed
+from taskapi.sync.services import change_record
 from taskapi.tasks.errors import TaskNotFound, TaskWriteConflict
-from taskapi.tasks.models import Task
-from taskapi.tasks.selectors import MAX_TASK_ID, HasId, task_get, task_list
+from taskapi.tasks.models import SYNC_KIND, Task
+from taskapi.tasks.selectors import (
+    MAX_TASK_ID,
+    HasId,
+    task_get,
+    task_list,
+    task_trash_list,
+    task_trashed_get,
+)
 
 # Without If-Match a write re-reads and retries when another one slipped in between; a task
 # written this often by several clients at once gets a 409 rather than an endless loop.
 MAX_WRITE_ATTEMPTS = 3
+PURGE_BATCH_SIZE = 500
+
+
+def _record(*, user: HasId, task_ids: list[int], deleted: bool = False) -> None:
+    change_record(owner_id=user.id, kind=SYNC_KIND, object_ids=task_ids, deleted=deleted)
 
 
 def _completed_at(
@@ -27,16 +48,19 @@ def _completed_at(
     return now
 
 
+@transaction.atomic
 def task_create(*, user: HasId, data: dict[str, Any]) -> Task:
     now = timezone.now()
     completed = bool(data.get("completed", False))
-    return Task.objects.create(
+    task = Task.objects.create(
         **data,
         owner_id=user.id,
         completed_at=now if completed else None,
         created_at=now,
         updated_at=now,
     )
+    _record(user=user, task_ids=[task.pk])
+    return task
 
 
 def task_ensure_version(*, task: Task, expected_versions: Collection[int] | None) -> None:
@@ -74,7 +98,10 @@ def task_update(
             "updated_at": now,
             "version": task.version + 1,
         }
-        written = task_list(user=user).filter(pk=task.pk, version=task.version).update(**values)
+        with transaction.atomic():
+            written = task_list(user=user).filter(pk=task.pk, version=task.version).update(**values)
+            if written:
+                _record(user=user, task_ids=[task.pk])
         if written:
             for field, value in values.items():
                 setattr(task, field, value)
@@ -83,17 +110,81 @@ def task_update(
     raise TaskWriteConflict()
 
 
-def task_delete(
+def task_trash(
     *, user: HasId, task_id: int, expected_versions: Collection[int] | None = None
 ) -> None:
+    """DELETE /tasks/{id}/: move the task to the trash. Its version (ETag) stays as it was."""
     if not 1 <= task_id <= MAX_TASK_ID:
         raise TaskNotFound()
     tasks = task_list(user=user).filter(pk=task_id)
     condition = tasks if expected_versions is None else tasks.filter(version__in=expected_versions)
-    # Nothing points at a task, so this is one DELETE statement, not a select-then-delete.
-    deleted, _ = condition.delete()
-    if deleted:
+    with transaction.atomic():
+        trashed = condition.update(deleted_at=timezone.now())
+        if trashed:
+            _record(user=user, task_ids=[task_id], deleted=True)
+    if trashed:
         return
     if expected_versions is not None and tasks.exists():
         raise PreconditionFailed()
     raise TaskNotFound()
+
+
+def task_restore(
+    *, user: HasId, task_id: int, expected_versions: Collection[int] | None = None
+) -> Task:
+    """Bring a task back from the trash as it was, with a new version and `updated_at`."""
+    for _attempt in range(MAX_WRITE_ATTEMPTS):
+        task = task_trashed_get(user=user, task_id=task_id)  # 404 unless in the trash
+        task_ensure_version(task=task, expected_versions=expected_versions)
+        now = timezone.now()
+        with transaction.atomic():
+            restored = (
+                task_trash_list(user=user)
+                .filter(pk=task_id, version=task.version)
+                .update(deleted_at=None, updated_at=now, version=F("version") + 1)
+            )
+            if restored:
+                _record(user=user, task_ids=[task_id])
+        if restored:
+            task.deleted_at, task.updated_at, task.version = None, now, task.version + 1
+            return task
+    raise TaskWriteConflict()
+
+
+def task_erase(*, user: HasId, task_id: int) -> None:
+    """Erase a task in the trash for good.
+
+    Nothing is recorded: the change log already lists the task as deleted since it was trashed.
+    """
+    if not 1 <= task_id <= MAX_TASK_ID:
+        raise TaskNotFound()
+    # Nothing points at a task, so this is one DELETE statement, not a select-then-delete.
+    erased, _ = task_trash_list(user=user).filter(pk=task_id).delete()
+    if not erased:
+        raise TaskNotFound()
+
+
+def trash_expired_before() -> datetime:
+    return timezone.now() - settings.TRASH_RETENTION
+
+
+def trash_purge(*, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Erase tasks that have been in the trash longer than TRASH_RETENTION; returns how many.
+
+    Bounded batches, each one DELETE of rows that still qualify (a task restored since the
+    SELECT is kept), so several instances may run it at once: a row deleted by one is simply
+    not deleted again by the other. The change log already lists these tasks as deleted.
+    """
+    cutoff = trash_expired_before()
+    erased = 0
+    while True:
+        # Across users on purpose: this is the one read that is not scoped to a user.
+        ids = list(
+            Task.objects.filter(deleted_at__lt=cutoff)
+            .order_by("deleted_at")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            return erased
+        deleted, _ = Task.objects.filter(id__in=ids, deleted_at__lt=cutoff).delete()
+        erased += deleted

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from taskapi.tasks.views import TaskDetailView, TaskListView
+from taskapi.tasks.views import (
+    TaskChangesView,
+    TaskDetailView,
+    TaskListView,
+    TaskRestoreView,
+    TaskTrashDetailView,
+    TaskTrashListView,
+)
 
 # Names are the operationIds of openapi.yaml. One view serves several operations, so the
 # method-specific names resolve to the same route.
@@ -14,4 +21,8 @@ urlpatterns = [
     path("<int:task_id>/", detail_view, name="taskReplace"),
     path("<int:task_id>/", detail_view, name="taskUpdate"),
     path("<int:task_id>/", detail_view, name="taskDelete"),
+    path("<int:task_id>/restore/", TaskRestoreView.as_view(), name="taskRestore"),
+    path("changes/", TaskChangesView.as_view(), name="taskChanges"),
+    path("trash/", TaskTrashListView.as_view(), name="taskTrashList"),
+    path("trash/<int:task_id>/", TaskTrashDetailView.as_view(), name="taskErase"),
 ]

@@ -7,15 +7,29 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from taskapi.tasks import schema
+from taskapi.sync.tokens import SyncTokenInvalid
+from taskapi.tasks import changes, schema
 from taskapi.tasks.conditions import if_match_versions, if_none_match_matches, task_etag
 from taskapi.tasks.filters import task_list_filtered
 from taskapi.tasks.idempotency import KEY_PATTERN, request_fingerprint, task_create_idempotent
 from taskapi.tasks.models import Task
-from taskapi.tasks.pagination import TaskCursorPagination
-from taskapi.tasks.selectors import task_get, task_list
-from taskapi.tasks.serializers import TaskCreateIn, TaskOut, TaskPatchIn, TaskReplaceIn
-from taskapi.tasks.services import task_create, task_delete, task_ensure_version, task_update
+from taskapi.tasks.pagination import TaskCursorPagination, page_size_from
+from taskapi.tasks.selectors import task_get, task_list, task_trash_list
+from taskapi.tasks.serializers import (
+    TaskCreateIn,
+    TaskOut,
+    TaskPatchIn,
+    TaskReplaceIn,
+    TrashedTaskOut,
+)
+from taskapi.tasks.services import (
+    task_create,
+    task_ensure_version,
+    task_erase,
+    task_restore,
+    task_trash,
+    task_update,
+)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -86,7 +100,7 @@ class TaskDetailView(APIView):
     @schema.task_delete
     def delete(self, request: Request, task_id: int) -> Response:
         expected = if_match_versions(request.headers.get("If-Match"))
-        task_delete(user=request.user, task_id=task_id, expected_versions=expected)
+        task_trash(user=request.user, task_id=task_id, expected_versions=expected)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _write(self, request: Request, task_id: int, serializer: type[TaskCreateIn]) -> Response:
@@ -99,3 +113,52 @@ class TaskDetailView(APIView):
             user=request.user, task=task, changes=changes, expected_versions=expected
         )
         return Response(TaskOut(task).data, headers={"ETag": task_etag(task)})
+
+
+class TaskRestoreView(APIView):
+    @schema.task_restore
+    def post(self, request: Request, task_id: int) -> Response:
+        expected = if_match_versions(request.headers.get("If-Match"))
+        task = task_restore(user=request.user, task_id=task_id, expected_versions=expected)
+        return Response(TaskOut(task).data, headers={"ETag": task_etag(task)})
+
+
+class TaskTrashListView(APIView):
+    @schema.task_trash_list
+    def get(self, request: Request) -> Response:
+        paginator = TaskCursorPagination(ordering="-deleted_at")
+        page = paginator.paginate_queryset(task_trash_list(user=request.user), request, view=self)
+        return paginator.get_paginated_response(TrashedTaskOut(page, many=True).data)
+
+
+class TaskTrashDetailView(APIView):
+    @schema.task_erase
+    def delete(self, request: Request, task_id: int) -> Response:
+        task_erase(user=request.user, task_id=task_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TaskChangesView(APIView):
+    @schema.task_changes
+    def get(self, request: Request) -> Response:
+        limit = page_size_from(
+            request.query_params.get("page_size"),
+            default=changes.DEFAULT_PAGE_SIZE,
+            maximum=changes.MAX_PAGE_SIZE,
+        )
+        try:
+            page = changes.task_changes(
+                user=request.user, sync_token=request.query_params.get("sync_token"), limit=limit
+            )
+        except SyncTokenInvalid:
+            # One answer for garbled, forged and another user's tokens: it reveals nothing.
+            message = "Invalid sync token. Use a sync_token as returned, or none for a full sync."
+            raise ValidationError({"sync_token": [ErrorDetail(message, code="invalid")]}) from None
+        return Response(
+            {
+                "tasks": TaskOut(page.tasks, many=True).data,
+                "deleted": page.deleted,
+                "sync_token": page.sync_token,
+                "has_more": page.has_more,
+            }
+        )

@@ -1,0 +1,7 @@
+from taskapi.core.errors import DomainError
+
+
+class SyncTokenExpired(DomainError):
+    status = 410
+    type = "/problems/sync-token-expired"
+    title = "The sync token has expired."
