@@ -32,22 +32,29 @@ UNVALIDATED_KINDS = {
 }
 
 SERVER = {"kind": "Deployment", "name": "taskapi"}
+MIGRATE = {"kind": "Job", "name": "taskapi-migrate"}
+PURGE = {"kind": "CronJob", "name": "taskapi-purge"}
 # The pods' only writable path (an emptyDir): the root filesystem is read-only.
 WRITABLE_TMP = "/tmp"  # noqa: S108
 
 
-def pod_specs(docs: list[dict]) -> list[tuple[str, dict]]:
-    specs = []
+def pod_templates(docs: list[dict]) -> list[tuple[str, dict]]:
+    """(owner, pod template: metadata and spec) of every workload."""
+    templates = []
     for doc in docs:
+        owner = f"{doc['kind']}/{doc['metadata']['name']}"
         spec = doc.get("spec", {})
         if doc["kind"] in {"Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"}:
-            specs.append((f"{doc['kind']}/{doc['metadata']['name']}", spec["template"]["spec"]))
+            templates.append((owner, spec["template"]))
         elif doc["kind"] == "CronJob":
-            template = spec["jobTemplate"]["spec"]["template"]["spec"]
-            specs.append((f"CronJob/{doc['metadata']['name']}", template))
+            templates.append((owner, spec["jobTemplate"]["spec"]["template"]))
         elif doc["kind"] == "Pod":
-            specs.append((f"Pod/{doc['metadata']['name']}", spec))
-    return specs
+            templates.append((owner, doc))
+    return templates
+
+
+def pod_specs(docs: list[dict]) -> list[tuple[str, dict]]:
+    return [(owner, template["spec"]) for owner, template in pod_templates(docs)]
 
 
 def containers(docs: list[dict]) -> list[tuple[str, dict]]:
@@ -155,11 +162,42 @@ def test_server_probes_liveness_and_readiness_on_the_health_endpoints(rendered_o
 def test_serving_pods_never_migrate_and_the_job_does(rendered_overlays, overlay):
     docs = rendered_overlays[overlay]
     (server,) = find(docs, **SERVER)["spec"]["template"]["spec"]["containers"]
-    (migrate,) = find(docs, "Job", "taskapi-migrate")["spec"]["template"]["spec"]["containers"]
+    (migrate,) = find(docs, **MIGRATE)["spec"]["template"]["spec"]["containers"]
 
     assert "migrate" not in " ".join(server.get("command", []) + server.get("args", []))
     assert migrate["command"] == ["python", "manage.py", "migrate", "--noinput"]
     assert migrate["image"] == server["image"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_purge_runs_daily_in_the_apps_image_and_environment_one_run_at_a_time(
+    rendered_overlays, overlay
+):
+    docs = rendered_overlays[overlay]
+    server_pod = find(docs, **SERVER)["spec"]["template"]["spec"]
+    (server,) = server_pod["containers"]
+    cron = find(docs, **PURGE)["spec"]
+    job = cron["jobTemplate"]["spec"]
+    pod = job["template"]["spec"]
+    (purge,) = pod["containers"]
+
+    assert purge["command"] == ["python", "manage.py", "purge_expired"]
+    assert purge["image"] == server["image"]
+    assert purge["envFrom"] == server["envFrom"]
+    assert pod["serviceAccountName"] == server_pod["serviceAccountName"]
+    assert pod["restartPolicy"] == "Never"
+    # Daily: fixed minute and hour, every day of every month.
+    minute, hour, *every_day = cron["schedule"].split()
+    assert minute.isdigit() and hour.isdigit() and every_day == ["*", "*", "*"], cron["schedule"]
+    assert cron["timeZone"] == "Etc/UTC"
+    assert cron["concurrencyPolicy"] == "Forbid"
+    assert 0 < cron["startingDeadlineSeconds"] < 24 * 3600
+    # With Forbid, a run that hangs would block every later one: it must end before the next.
+    assert 0 < job["activeDeadlineSeconds"] < 24 * 3600
+    assert 0 <= job["backoffLimit"] <= 3
+    # The last runs (a failed one's logs above all) stay readable.
+    assert cron["successfulJobsHistoryLimit"] >= 1
+    assert cron["failedJobsHistoryLimit"] >= 1
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -198,11 +236,13 @@ def test_network_policies_match_the_terraform_subnet_plan(rendered_overlays, ove
     docs = rendered_overlays[overlay]
     server = find(docs, "NetworkPolicy", "taskapi-server")["spec"]
     migrate = find(docs, "NetworkPolicy", "taskapi-migrate")["spec"]
+    purge = find(docs, "NetworkPolicy", "taskapi-purge")["spec"]
     (config,) = [d for d in docs if d["kind"] == "ConfigMap"]
 
     assert [rule["from"][0]["ipBlock"]["cidr"] for rule in server["ingress"]] == [public]
     assert server["egress"][0]["to"][0]["ipBlock"]["cidr"] == data
     assert migrate["egress"][0]["to"][0]["ipBlock"]["cidr"] == data
+    assert purge["egress"][0]["to"][0]["ipBlock"]["cidr"] == data
     assert config["data"]["FORWARDED_ALLOW_IPS"] == public
 
 
@@ -217,6 +257,42 @@ def test_app_egress_is_only_database_cache_and_dns(rendered_overlays, overlay):
     assert ports == {("TCP", 5432), ("TCP", 6379), ("UDP", 53), ("TCP", 53)}
     assert all(rule.get("to") for rule in server["egress"]), "an egress rule without `to` is open"
     assert [p["port"] for rule in server["ingress"] for p in rule["ports"]] == [8000]
+
+
+def egress_allowed(policies: list[dict], labels: dict[str, str]) -> set[tuple[str, str, int]]:
+    """(destination, protocol, port) the NetworkPolicies selecting a pod with `labels` allow.
+    The destination is an ipBlock's CIDR, or "kube-dns" for the cluster DNS pods."""
+    allowed = set()
+    for policy in policies:
+        selector = policy["spec"]["podSelector"].get("matchLabels", {})
+        if not selector or not selector.items() <= labels.items():
+            continue  # default-deny-all selects every pod and allows nothing
+        for rule in policy["spec"].get("egress", []):
+            for peer in rule["to"]:
+                if "ipBlock" in peer:
+                    destination = peer["ipBlock"]["cidr"]
+                else:
+                    destination = peer["podSelector"]["matchLabels"]["k8s-app"]
+                allowed |= {(destination, p["protocol"], p["port"]) for p in rule["ports"]}
+    return allowed
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_workload_may_reach_the_database_and_dns_through_a_network_policy(
+    rendered_overlays, overlay
+):
+    _, data = subnet_plan(overlay)
+    docs = rendered_overlays[overlay]
+    policies = [doc for doc in docs if doc["kind"] == "NetworkPolicy"]
+    templates = pod_templates(docs)
+
+    assert {owner for owner, _ in templates} >= {
+        f"{w['kind']}/{w['name']}" for w in (SERVER, MIGRATE, PURGE)
+    }
+    for owner, template in templates:
+        allowed = egress_allowed(policies, template["metadata"]["labels"])
+        assert (data, "TCP", 5432) in allowed, owner
+        assert {("kube-dns", "UDP", 53), ("kube-dns", "TCP", 53)} <= allowed, owner
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -240,6 +316,7 @@ RESOURCES = {
     "ServiceAccount": ("", "serviceaccounts"),
     "Deployment": ("apps", "deployments"),
     "Job": ("batch", "jobs"),
+    "CronJob": ("batch", "cronjobs"),
     "HorizontalPodAutoscaler": ("autoscaling", "horizontalpodautoscalers"),
     "PodDisruptionBudget": ("policy", "poddisruptionbudgets"),
     "Ingress": ("networking.k8s.io", "ingresses"),

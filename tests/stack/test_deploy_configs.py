@@ -1,10 +1,14 @@
-"""The committed deploy files: nginx config, systemd unit, env.example."""
+"""The committed deploy files: nginx config, systemd units, env.example."""
 
 import configparser
+import itertools
+import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +23,12 @@ from tests.support.services import (
     render_nginx_site,
 )
 
-UNIT = REPO / "deploy" / "systemd" / "taskapi@.service"
+SYSTEMD = REPO / "deploy" / "systemd"
+UNIT = SYSTEMD / "taskapi@.service"
+PURGE_SERVICE = SYSTEMD / "taskapi-purge.service"
+PURGE_TIMER = SYSTEMD / "taskapi-purge.timer"
+# Where ExecStart expects the app's virtualenv on a host (deploy/systemd/*.service).
+HOST_VENV_BIN = "/opt/taskapi/venv/bin"
 SETTINGS = REPO / "src" / "taskapi" / "settings" / "base.py"
 
 
@@ -92,18 +101,42 @@ def test_the_unit_runs_uvicorn_unprivileged_and_hardened():
     assert graceful < int(service["TimeoutStopSec"])
 
 
-def test_systemd_analyze_verifies_the_unit(tmp_path):
+def _directives(text: str) -> dict[str, dict[str, list[str]]]:
+    """Every value of every key, per section (configparser keeps only the last of a repeated
+    key such as Environment=). Keys before any section header go under ""."""
+    sections: dict[str, dict[str, list[str]]] = {"": {}}
+    section = sections[""]
+    for line in text.replace("\\\n", " ").splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            section = sections.setdefault(line.strip("[]"), {})
+            continue
+        key, _, value = line.partition("=")
+        section.setdefault(key.strip(), []).append(" ".join(value.split()))
+    return sections
+
+
+def _hardening(unit: Path) -> dict[str, list[str]]:
+    """The keys under the unit's `# --- Hardening` heading."""
+    text = unit.read_text()
+    return _directives(text[text.index("# --- Hardening") : text.index("[Install]")])[""]
+
+
+def _systemd_analyze() -> str:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.fail(f"systemd-analyze is missing: apt-get install -y systemd ({INSTALL_HINT})")
-    # verify checks that ExecStart exists: point it at this checkout's Uvicorn.
-    unit = tmp_path / "taskapi@8001.service"
-    uvicorn = Path(sys.executable).parent / "uvicorn"
-    unit.write_text(UNIT.read_text().replace("/opt/taskapi/venv/bin/uvicorn", str(uvicorn)))
+    return analyze
 
-    verified = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
+
+def _verify_and_rate(units: list[Path], service: Path) -> None:
+    """systemd-analyze verify says nothing about `units`, and rates `service` locked down."""
+    analyze = _systemd_analyze()
+    verified = subprocess.run([analyze, "verify", *map(str, units)], capture_output=True, text=True)
     security = subprocess.run(
-        [analyze, "security", "--offline=true", "--threshold=20", str(unit)],
+        [analyze, "security", "--offline=true", "--threshold=20", str(service)],
         capture_output=True,
         text=True,
     )
@@ -112,6 +145,100 @@ def test_systemd_analyze_verifies_the_unit(tmp_path):
     assert verified.stderr.strip() == ""
     exposure = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", security.stdout)[1])
     assert exposure <= 2.0, security.stdout  # systemd's scale: 0 (locked down) to 10 (exposed)
+
+
+def test_systemd_analyze_verifies_the_unit(tmp_path):
+    # verify checks that ExecStart exists: point it at this checkout's Uvicorn.
+    unit = tmp_path / "taskapi@8001.service"
+    uvicorn = Path(sys.executable).parent / "uvicorn"
+    unit.write_text(UNIT.read_text().replace(f"{HOST_VENV_BIN}/uvicorn", str(uvicorn)))
+
+    _verify_and_rate([unit], unit)
+
+
+def test_systemd_analyze_verifies_the_purge_service_and_timer(tmp_path):
+    # verify checks that ExecStart exists: point it at this checkout's Python.
+    service = tmp_path / PURGE_SERVICE.name
+    service.write_text(PURGE_SERVICE.read_text().replace(f"{HOST_VENV_BIN}/python", sys.executable))
+    timer = tmp_path / PURGE_TIMER.name
+    timer.write_text(PURGE_TIMER.read_text())
+
+    _verify_and_rate([service, timer], service)
+
+
+def test_the_purge_service_runs_purge_expired_once_with_the_servers_code_and_environment():
+    purge = _directives(PURGE_SERVICE.read_text())["Service"]
+    server = _directives(UNIT.read_text())["Service"]
+
+    assert purge["Type"] == ["oneshot"]
+    assert shlex.split(server["ExecStart"][0])[0].startswith(f"{HOST_VENV_BIN}/")
+    assert shlex.split(purge["ExecStart"][0]) == [
+        f"{HOST_VENV_BIN}/python",
+        f"{server['WorkingDirectory'][0]}/manage.py",
+        "purge_expired",
+    ]
+    for key in ("User", "Group", "WorkingDirectory", "EnvironmentFile"):
+        assert purge[key] == server[key], key
+    settings = [item for item in server["Environment"] if item.startswith("DJANGO_SETTINGS_")]
+    assert settings
+    assert set(settings) <= set(purge["Environment"])
+
+
+# Not hardening for a short batch process, which opens a handful of files and sockets.
+SERVER_ONLY = {"LimitNOFILE"}
+
+
+def test_the_purge_service_keeps_every_hardening_option_of_the_server_unit():
+    purge = _directives(PURGE_SERVICE.read_text())["Service"]
+    server = _hardening(UNIT)
+
+    assert len(server) > 20, "the server unit's hardening block was not found"
+    for key, values in server.items():
+        if key not in SERVER_ONLY:
+            assert purge.get(key) == values, key
+    # It connects out to PostgreSQL and never listens.
+    assert purge["SocketBindDeny"] == ["any"]
+
+
+def _elapses(calendar: str, iterations: int) -> list[datetime]:
+    """The next `iterations` times systemd's own parser says `calendar` fires, in UTC."""
+    checked = subprocess.run(
+        [_systemd_analyze(), "calendar", f"--iterations={iterations}", calendar],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TZ": "UTC"},
+    )
+    assert checked.returncode == 0, checked.stderr
+    stamps = re.findall(
+        r"^\s*(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$",
+        checked.stdout,
+        re.M,
+    )
+    return [datetime.fromisoformat(stamp) for stamp in stamps]
+
+
+def _seconds(timespan: str) -> int:
+    parsed = subprocess.run(
+        [_systemd_analyze(), "timespan", timespan], capture_output=True, text=True
+    )
+    assert parsed.returncode == 0, parsed.stderr
+    return int(re.search(r"μs: (\d+)", parsed.stdout)[1]) // 1_000_000
+
+
+def test_the_purge_timer_starts_the_service_once_a_day_and_catches_up_after_downtime():
+    timer = _directives(PURGE_TIMER.read_text())
+    (calendar,) = timer["Timer"]["OnCalendar"]
+
+    elapses = _elapses(calendar, 4)
+
+    assert len(elapses) == 4, calendar
+    assert {b - a for a, b in itertools.pairwise(elapses)} == {timedelta(days=1)}, elapses
+    assert timer["Timer"].get("Unit", [PURGE_SERVICE.name]) == [PURGE_SERVICE.name]
+    assert timer["Timer"]["Persistent"] == ["true"]
+    # Hosts that all run the timer spread their runs instead of starting in the same second.
+    assert 0 < _seconds(timer["Timer"]["RandomizedDelaySec"][0]) < 24 * 3600
+    # `systemctl enable` hooks it into timers.target, so it is armed at every boot.
+    assert timer["Install"]["WantedBy"] == ["timers.target"]
 
 
 def test_env_example_lists_every_variable_the_settings_read():
