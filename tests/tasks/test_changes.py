@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import signing
+from rest_framework.test import APIClient
 
 from taskapi.sync.tokens import Position, sync_token_issue
 from tests.factories import UserFactory
@@ -127,9 +128,7 @@ def test_a_task_deleted_then_restored_appears_only_as_a_task(api_client):
 def test_completion_reaches_the_feed(api_client):
     task = _create(api_client)
     token = _sync(api_client)["sync_token"]
-    completed = api_client.patch(
-        f"/tasks/{task['id']}/", {"completed": True}, format="json"
-    ).json()
+    completed = api_client.patch(f"/tasks/{task['id']}/", {"completed": True}, format="json").json()
 
     assert _sync(api_client, token)["tasks"] == [completed]
 
@@ -163,13 +162,11 @@ def test_pages_applied_in_order_rebuild_the_server_state(api_client):
         if not page["has_more"]:
             break
 
-    server = {task["id"]: task for task in api_client.get("/tasks/?page_size=100").json()["results"]}
-    assert mirror == server
+    listed = api_client.get("/tasks/?page_size=100").json()["results"]
+    assert mirror == {task["id"]: task for task in listed}
 
 
 def test_another_users_changes_never_show_up(api_client, other_user):
-    from rest_framework.test import APIClient
-
     other = APIClient()
     other.force_authenticate(user=other_user)
     theirs = other.post("/tasks/", {"title": "theirs"}, format="json").json()
