@@ -5,8 +5,11 @@
 - `task_isolation`: a custom check. For every generated request to an operation that takes a task
   id, it replays the request's body, query and headers as a second user B against a task A owns
   and against an id nobody owns: both answers must be the same error, and A's task must read back
-  byte for byte unchanged. For GET /tasks/ it replays the query as B: B's list shows none of A's
-  tasks (B creates none, so it shows none at all).
+  byte for byte unchanged. On the trash operations (restore, erase) A's task is one in A's
+  trash, and "unchanged" means still in the trash, as it was. For the lists (GET /tasks/,
+  GET /tasks/trash/, GET /tasks/changes/) it replays the query as B: B sees none of A's tasks
+  or deleted ids (B creates none, so it sees none at all), and a sync token issued to A is a
+  400 for B, exactly like a garbled one.
 
 Counters go to the JSON file named by CONTRACT_STATS_FILE, so the pytest side can prove the check
 and the token refresh really ran. Requests this module makes carry `X-Request-ID: isolation-...`
@@ -181,6 +184,57 @@ class UserA:
         case.headers["Authorization"] = f"Bearer {data}"
 
 
+# --- headers the transport owns ----------------------------------------------------------------
+
+# A header parameter set is generated as an object that may carry extra, arbitrary keys. These
+# names frame the HTTP message itself: the client library sets them, and a garbled value is
+# refused by the HTTP server (Uvicorn's plain-text 400) before the application runs. Behind nginx,
+# as deployed, such a request is a problem+json 400 (tests/stack/test_edge.py).
+TRANSPORT_HEADERS = {
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "expect",
+    "upgrade",
+    *HOP_BY_HOP_HEADERS,
+}
+
+
+@schemathesis.hook
+def map_headers(ctx: schemathesis.HookContext, headers: dict[str, Any] | None) -> Any:
+    if not headers:
+        return headers
+    return {name: value for name, value in headers.items() if name.lower() not in TRANSPORT_HEADERS}
+
+
+# --- test data for the trash ---------------------------------------------------------------
+
+# A generated id is almost never one of A's tasks, and restore and erase act only on a task in
+# A's trash, so without help they would only ever answer 404. Half of their generated ids (the
+# even ones) are replaced by a task A has just created and deleted: a real fixture, like a
+# client's, made through the API.
+
+
+def _trashed_task_of_a(base_url: str) -> int:
+    owner = account("A", base_url)
+    with _lock:
+        task_id, _snapshot = _victim_task(owner, trashed=True)
+    _record("fixture.trashed-task")
+    return task_id
+
+
+@schemathesis.hook
+def map_path_parameters(ctx: schemathesis.HookContext, path_parameters: dict[str, Any]) -> Any:
+    operation = ctx.operation
+    if operation is None or operation.path not in TRASH_PATHS or not path_parameters:
+        return path_parameters
+    generated = path_parameters.get("id")
+    if not isinstance(generated, int) or generated % 2:
+        return path_parameters
+    base_url = os.environ.get("CONTRACT_BASE_URL") or operation.schema.get_base_url()
+    return {**path_parameters, "id": _trashed_task_of_a(base_url)}
+
+
 # --- the isolation check -------------------------------------------------------------------
 
 
@@ -219,8 +273,17 @@ def _task_id_parameter(case: schemathesis.Case) -> str | None:
     return None
 
 
+LIST_PATHS = ("/tasks/", "/tasks/trash/", "/tasks/changes/")
+# Operations on a task in the trash: their victim is one of A's deleted tasks.
+TRASH_PATHS = ("/tasks/{id}/restore/", "/tasks/trash/{id}/")
+
+
 def _is_list_operation(case: schemathesis.Case) -> bool:
-    return case.operation.path == "/tasks/" and case.method.upper() == "GET"
+    return case.operation.path in LIST_PATHS and case.method.upper() == "GET"
+
+
+def _acts_on_trash(case: schemathesis.Case) -> bool:
+    return case.operation.path in TRASH_PATHS
 
 
 def _replay_as(
@@ -247,7 +310,19 @@ def _replay_as(
     return response, probe.as_curl_command(base_url=base_url)
 
 
-def _victim_task(owner: Account) -> tuple[int, requests.Response]:
+@dataclass
+class Snapshot:
+    """What A can read of one of A's tasks: the task (live or in the trash) and its ETag."""
+
+    status: int
+    content: bytes
+    etag: str | None
+
+    def describe(self) -> str:
+        return f"{self.status} ETag={self.etag} {self.content!r}"
+
+
+def _victim_task(owner: Account, *, trashed: bool = False) -> tuple[int, Snapshot]:
     created = owner.request(
         "POST",
         "/tasks/",
@@ -264,21 +339,44 @@ def _victim_task(owner: Account) -> tuple[int, requests.Response]:
         )
     task_id = created.json()["id"]
     _known_ids_of_a.add(task_id)
-    snapshot = owner.request("GET", f"/tasks/{task_id}/")
-    if snapshot.status_code != 200:
-        raise AssertionError(f"user A could not read task {task_id}: {snapshot.status_code}")
+    snapshot = _read_back(owner, task_id)
+    if snapshot.status != 200:
+        raise AssertionError(f"user A could not read task {task_id}: {snapshot.status}")
+    if trashed:
+        deleted = owner.request("DELETE", f"/tasks/{task_id}/")
+        if deleted.status_code != 204:
+            raise AssertionError(f"user A could not delete task {task_id}: {deleted.status_code}")
+        snapshot = _read_back(owner, task_id, trashed=True, etag=snapshot.etag)
+        if snapshot.status != 200:
+            raise AssertionError(f"task {task_id} of user A is not in A's trash")
     return task_id, snapshot
 
 
-def _read_back(owner: Account, task_id: int) -> requests.Response:
-    return owner.request("GET", f"/tasks/{task_id}/")
+def _read_back(
+    owner: Account, task_id: int, *, trashed: bool = False, etag: str | None = None
+) -> Snapshot:
+    if not trashed:
+        response = owner.request("GET", f"/tasks/{task_id}/")
+        return Snapshot(response.status_code, response.content, response.headers.get("ETag"))
+    # A task in the trash has no URL of its own: find it in A's trash (newest first).
+    url: str | None = f"{owner.base_url}/tasks/trash/?page_size=100"
+    while url:
+        response = owner.request("GET", url.removeprefix(owner.base_url))
+        if response.status_code != 200:
+            raise AssertionError(f"user A could not read the trash: {response.status_code}")
+        page = response.json()
+        for item in page["results"]:
+            if item["id"] == task_id:
+                return Snapshot(200, json.dumps(item, sort_keys=True).encode(), etag)
+        url = page["next"]
+    return Snapshot(404, b"", etag)
 
 
-def _unchanged(before: requests.Response, after: requests.Response) -> bool:
-    return (before.status_code, before.content, before.headers.get("ETag")) == (
-        after.status_code,
+def _unchanged(before: Snapshot, after: Snapshot) -> bool:
+    return (before.status, before.content, before.etag) == (
+        after.status,
         after.content,
-        after.headers.get("ETag"),
+        after.etag,
     )
 
 
@@ -310,16 +408,16 @@ def _check_one_id(
     intruder: Account,
     base_url: str,
     task_id: int,
-    before: requests.Response,
+    before: Snapshot,
     label: str,
 ) -> None:
     _record(f"isolation.{case.operation.label}.{label}")
     missing_id = MISSING_ID_OFFSET + task_id
     pairs = [("generated headers", {})]
-    if before.headers.get("ETag"):
+    if before.etag:
         # The conditional headers a client would send if it had seen the task: a 304 or 412
         # instead of 404 would confirm that the id exists.
-        pairs.append(("matching ETag", {_conditional_header(case): before.headers["ETag"]}))
+        pairs.append(("matching ETag", {_conditional_header(case): before.etag}))
     for variant, extra in pairs:
         theirs, nobodys = (
             Answer.of(
@@ -340,13 +438,11 @@ def _check_one_id(
                 f"User B got {theirs.status} for {case.method} on task {task_id} of user A "
                 f"({variant}); expected the 404 a nonexistent id gets.\n  {theirs.describe()}"
             )
-        after = _read_back(owner, task_id)
+        after = _read_back(owner, task_id, trashed=_acts_on_trash(case), etag=before.etag)
         if not _unchanged(before, after):
             raise AssertionError(
                 f"Task {task_id} of user A changed after user B's {case.method} ({variant}).\n"
-                f"Before: {before.status_code} ETag={before.headers.get('ETag')} "
-                f"{before.content!r}\n"
-                f"After:  {after.status_code} ETag={after.headers.get('ETag')} {after.content!r}\n"
+                f"Before: {before.describe()}\nAfter:  {after.describe()}\n"
                 f"B's request: {theirs.curl}"
             )
 
@@ -355,6 +451,7 @@ def _check_one_id(
 def task_isolation(ctx: schemathesis.CheckContext, response: schemathesis.Response, case) -> None:
     """User B cannot read, change, delete or list user A's tasks, nor learn that they exist."""
     _remember_ids_of_a(response, case)
+    _remember_tokens_of_a(response, case)
     parameter = _task_id_parameter(case)
     if parameter is None and not _is_list_operation(case):
         return
@@ -364,32 +461,68 @@ def task_isolation(ctx: schemathesis.CheckContext, response: schemathesis.Respon
         if _is_list_operation(case):
             _check_list(case, intruder, base_url)
             return
-        # A task A owns right now, so every generated request is tried against a live task.
-        task_id, before = _victim_task(owner)
+        # A task A owns right now (in A's trash for restore and erase), so every generated
+        # request is tried against a task it could act on.
+        trashed = _acts_on_trash(case)
+        task_id, before = _victim_task(owner, trashed=trashed)
         _check_one_id(case, parameter, owner, intruder, base_url, task_id, before, "victim")
         # The id the generated request itself used, when it names one of A's tasks (stateful
         # links from taskCreate): after A's own request it may be changed or gone.
         generated = case.path_parameters.get(parameter)
         if isinstance(generated, int) and generated in _known_ids_of_a:
-            current = _read_back(owner, generated)
-            if current.status_code == 200:
+            current = _read_back(owner, generated, trashed=trashed)
+            if current.status == 200:
                 _check_one_id(
                     case, parameter, owner, intruder, base_url, generated, current, "generated-id"
                 )
 
 
+_known_tokens_of_a: set[str] = set()
+
+
+def _remember_tokens_of_a(response: schemathesis.Response, case: schemathesis.Case) -> None:
+    """Sync tokens the server issued to A (stateful links hand them to later requests)."""
+    if case.operation.path != "/tasks/changes/" or response.status_code != 200:
+        return
+    try:
+        token = json.loads(response.content)["sync_token"]
+    except (ValueError, KeyError, TypeError):
+        return
+    if isinstance(token, str):
+        _known_tokens_of_a.add(token)
+
+
+def _listed_ids(body: dict[str, Any]) -> list[Any]:
+    items = [*body.get("results", []), *body.get("tasks", [])]
+    return [item.get("id") for item in items if isinstance(item, dict)] + list(
+        body.get("deleted", [])
+    )
+
+
 def _check_list(case: schemathesis.Case, intruder: Account, base_url: str) -> None:
     response, curl = _replay_as(case, intruder, base_url)
-    _record(f"isolation.{case.operation.label}.list")
+    label = case.operation.label
+    _record(f"isolation.{label}.list")
+    token = (case.query or {}).get("sync_token")
+    if isinstance(token, str) and token in _known_tokens_of_a:
+        _record(f"isolation.{label}.token-of-a")
+        problem = _problem(response) if response.status_code == 400 else {}
+        fields = [error.get("field") for error in problem.get("errors", [])]
+        if fields != ["sync_token"]:
+            raise AssertionError(
+                f"User B replayed a sync token issued to user A and got {response.status_code}, "
+                f"not the 400 on sync_token a garbled token gets.\n"
+                f"{response.content[:500]!r}\n  {curl}"
+            )
+        return
     if response.status_code != 200:
         return
-    results = response.json().get("results", [])
-    ids = [item.get("id") for item in results if isinstance(item, dict)]
+    ids = _listed_ids(response.json())
     leaked = sorted(set(ids) & _known_ids_of_a)
     if leaked:
-        raise AssertionError(f"User B's task list shows tasks of user A: {leaked}\n  {curl}")
+        raise AssertionError(f"User B's {label} shows tasks of user A: {leaked}\n  {curl}")
     if ids:
-        raise AssertionError(f"User B's task list shows tasks B never created: {ids}\n  {curl}")
+        raise AssertionError(f"User B's {label} shows tasks B never created: {ids}\n  {curl}")
 
 
 # --- stale tokens ---------------------------------------------------------------------------
@@ -439,8 +572,15 @@ EXPLAINED_400 = {
     },
     "DELETE /auth/me/": {("password", "invalid")},
     "GET /tasks/": {("cursor", "invalid")},
+    "GET /tasks/trash/": {("cursor", "invalid")},
+    "GET /tasks/changes/": {("sync_token", "invalid")},
 }
-CONDITIONAL_WRITES = {"PUT /tasks/{id}/", "PATCH /tasks/{id}/", "DELETE /tasks/{id}/"}
+CONDITIONAL_WRITES = {
+    "PUT /tasks/{id}/",
+    "PATCH /tasks/{id}/",
+    "DELETE /tasks/{id}/",
+    "POST /tasks/{id}/restore/",
+}
 
 
 def _problem(response: schemathesis.Response) -> dict[str, Any]:

@@ -65,7 +65,11 @@ TASK_ID_OPERATIONS = (
     "PUT /tasks/{id}/",
     "PATCH /tasks/{id}/",
     "DELETE /tasks/{id}/",
+    "POST /tasks/{id}/restore/",
+    "DELETE /tasks/trash/{id}/",
 )
+# Operations that list tasks: B's replay must show none of A's.
+LIST_OPERATIONS = ("GET /tasks/", "GET /tasks/trash/", "GET /tasks/changes/")
 
 
 @pytest.fixture
@@ -247,11 +251,17 @@ def hook_problems(stats: dict[str, int], cases: dict[str, dict[str, int]]) -> li
             generated > 0 and probes >= generated,
             f"isolation check ran {probes} times on {operation}, which got {generated} cases",
         )
-    generated = sum(cases["GET /tasks/"].get(p, 0) for p in ("examples", "coverage", "fuzzing"))
-    lists = stats.get("isolation.GET /tasks/.list", 0)
+    for operation in LIST_OPERATIONS:
+        generated = sum(cases[operation].get(p, 0) for p in ("examples", "coverage", "fuzzing"))
+        lists = stats.get(f"isolation.{operation}.list", 0)
+        expect(
+            generated > 0 and lists >= generated,
+            f"B's {operation} was checked {lists} times for {generated} generated requests",
+        )
+    # The stateful link taskChanges -> taskChanges hands A's own sync token to a request.
     expect(
-        generated > 0 and lists >= generated,
-        f"B's task list was checked {lists} times for {generated} generated list requests",
+        stats.get("isolation.GET /tasks/changes/.token-of-a", 0) > 0,
+        "no request with a sync token issued to A was replayed as B",
     )
     # Stateful links (taskCreate -> taskGet/taskUpdate/...) hand A's own new ids to requests.
     generated = sum(stats.get(f"isolation.{op}.generated-id", 0) for op in TASK_ID_OPERATIONS)

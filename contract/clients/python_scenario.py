@@ -19,10 +19,14 @@ from cloud_task_api_client import AuthenticatedClient, Client
 from cloud_task_api_client.api.auth import auth_login, auth_refresh, auth_register
 from cloud_task_api_client.api.health import get_contract
 from cloud_task_api_client.api.tasks import (
+    task_changes,
     task_create,
     task_delete,
+    task_erase,
     task_get,
     task_list,
+    task_restore,
+    task_trash_list,
     task_update,
 )
 from cloud_task_api_client.models import (
@@ -33,11 +37,14 @@ from cloud_task_api_client.models import (
     RefreshIn,
     RegisterIn,
     Task,
+    TaskChanges,
     TaskCreate,
     TaskPage,
     TaskPatch,
     TokenPair,
+    TrashedTaskPage,
     UserOut,
+    ValidationProblem,
 )
 from cloud_task_api_client.types import UNSET, Response, Unset
 
@@ -172,11 +179,29 @@ def main(base_url: str) -> None:
     assert (after.title, after.priority, after.completed) == ("Write the notes", "high", True)
     assert after.completed_at is not None
 
+    synced = parsed(task_changes.sync_detailed(client=client, page_size=500), 200, TaskChanges)
+    assert task.id in [item.id for item in synced.tasks] and not synced.has_more, synced
     deleted = task_delete.sync_detailed(task.id, client=client, if_match=updated.headers["ETag"])
     assert (deleted.status_code, deleted.parsed) == (204, None)
 
     missing = parsed(task_get.sync_detailed(task.id, client=client), 404, NotFoundProblem)
     assert (missing.type_, missing.status) == ("/problems/not-found", 404), missing
+
+    since = task_changes.sync_detailed(client=client, sync_token=synced.sync_token)
+    assert parsed(since, 200, TaskChanges).deleted == [task.id], since.content
+    trash = parsed(task_trash_list.sync_detailed(client=client), 200, TrashedTaskPage)
+    assert [item.id for item in trash.results] == [task.id], trash
+    assert trash.results[0].deleted_at is not None and trash.results[0].completed
+    restored = task_restore.sync_detailed(task.id, client=client, if_match=updated.headers["ETag"])
+    assert parsed(restored, 200, Task).id == task.id
+    assert restored.headers["ETag"] != updated.headers["ETag"]
+    garbled = task_changes.sync_detailed(client=client, sync_token="garbled")
+    assert parsed(garbled, 400, ValidationProblem).errors[0].field == "sync_token"
+    task_delete.sync_detailed(task.id, client=client)
+    erased = task_erase.sync_detailed(task.id, client=client)
+    assert (erased.status_code, erased.parsed) == (204, None)
+    again = parsed(task_restore.sync_detailed(task.id, client=client), 404, NotFoundProblem)
+    assert again.status == 404
     print("python client scenario: every step parsed into its generated model")
 
 

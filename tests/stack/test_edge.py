@@ -2,6 +2,8 @@
 
 import json
 import re
+import socket
+import ssl
 
 import pytest
 import requests
@@ -182,3 +184,23 @@ def test_trace_with_a_token_on_a_protected_route_is_a_405_with_its_methods(stack
 
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, POST, HEAD"
+
+
+def test_a_garbled_content_length_is_refused_by_nginx_as_a_problem(stack):
+    """Framing headers never reach the app: nginx answers a malformed one with a problem."""
+    context = ssl.create_default_context(cafile=str(stack.nginx.cert))
+    request = (
+        b"GET /tasks/trash/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Length: .Jm\t7ZD/vI} ]\r\nConnection: close\r\n\r\n"
+    )
+    raw = socket.create_connection(("127.0.0.1", stack.nginx.port), timeout=10)
+    with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        tls.sendall(request)
+        answer = b""
+        while chunk := tls.recv(65536):
+            answer += chunk
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"content-type: application/problem+json" in head.lower()
+    assert json.loads(body)["status"] == 400

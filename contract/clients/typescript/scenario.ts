@@ -231,11 +231,35 @@ async function main(baseUrl: string): Promise<void> {
   assert.deepEqual([after.title, after.priority, after.completed], expected);
   assert.notEqual(after.completed_at, null);
 
+  const synced = await client.GET("/tasks/changes/", {
+    params: { query: { page_size: 500 } },
+  });
+  assert.equal(synced.response.status, 200);
+  const feed: Schemas["TaskChanges"] | undefined = synced.data;
+  assert.ok(feed && feed.tasks.some((item) => item.id === original.id));
+
   const latestEtag = updated.response.headers.get("ETag") ?? undefined;
   const deleted = await client.DELETE("/tasks/{id}/", {
     params: { path, header: { "If-Match": latestEtag } },
   });
   assert.equal(deleted.response.status, 204);
+
+  const since = await client.GET("/tasks/changes/", {
+    params: { query: { sync_token: feed.sync_token } },
+  });
+  assert.deepEqual(since.data?.deleted, [original.id]);
+  const trash = await client.GET("/tasks/trash/");
+  const trashed: Schemas["TrashedTask"][] = trash.data?.results ?? [];
+  assert.deepEqual(trashed.map((item) => item.id), [original.id]);
+  assert.ok(trashed[0].deleted_at.length > 0);
+  const restored = await client.POST("/tasks/{id}/restore/", {
+    params: { path, header: { "If-Match": latestEtag } },
+  });
+  assert.equal(task(restored.data, "restored task").id, original.id);
+  const again = await client.DELETE("/tasks/{id}/", { params: { path } });
+  assert.equal(again.response.status, 204);
+  const erased = await client.DELETE("/tasks/trash/{id}/", { params: { path } });
+  assert.equal(erased.response.status, 204);
 
   const gone = await client.GET("/tasks/{id}/", { params: { path } });
   const missing: Schemas["NotFoundProblem"] = problem(
