@@ -55,7 +55,15 @@ def valid_requests(account: Account, task_id: int) -> dict[str, Request]:
         "taskReplace": (auth, {"title": "replaced in the cut"}),
         "taskDelete": (auth, None),
         "taskUpdate": (auth, {"completed": True}),
+        "taskChanges": (auth, None),
+        "taskTrashList": (auth, None),
+        "taskRestore": (auth, None),
+        "taskErase": (auth, None),
     }
+
+
+# These act on a task in the trash; the others on a live one.
+ON_TRASHED_TASK = {"taskRestore", "taskErase"}
 
 
 def _wait_until_ready(stack) -> None:  # type: ignore[no-untyped-def]
@@ -86,6 +94,8 @@ def test_every_database_operation_is_a_503_problem_while_the_database_is_cut(sta
     account = create_account(http)
     task = http.post("/tasks/", json={"title": "before the cut"}, headers=account.auth)
     assert task.status_code == 201, task.text
+    trashed = http.post("/tasks/", json={"title": "in the trash"}, headers=account.auth)
+    assert http.delete(f"/tasks/{trashed.json()['id']}/", headers=account.auth).status_code == 204
     prepared = valid_requests(account, task.json()["id"])
     unprepared = {op.operation_id for op in DATABASE_OPERATIONS} - set(prepared)
     assert not unprepared, f"give these operations a valid request in valid_requests: {unprepared}"
@@ -94,10 +104,11 @@ def test_every_database_operation_is_a_503_problem_while_the_database_is_cut(sta
 
     def send(operation: Operation) -> tuple[requests.Response, float]:
         headers, body = prepared[operation.operation_id]
+        target = trashed if operation.operation_id in ON_TRASHED_TASK else task
         started = time.monotonic()
         response = stack.http.request(
             operation.method,
-            operation.url(id=task.json()["id"]),
+            operation.url(id=target.json()["id"]),
             json=body,
             headers=headers,
             timeout=REQUEST_TIMEOUT,

@@ -112,6 +112,10 @@ def test_create_without_a_token_is_401(client):
         ("put", "/tasks/1/"),
         ("patch", "/tasks/1/"),
         ("delete", "/tasks/1/"),
+        ("get", "/tasks/changes/"),
+        ("get", "/tasks/trash/"),
+        ("post", "/tasks/1/restore/"),
+        ("delete", "/tasks/trash/1/"),
     ],
 )
 def test_every_task_route_needs_a_token(client, method, path):
