@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := postgresql redis-server nginx wrk chromium openssl systemd
 PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 
 .PHONY: help install run migrate test test-unit test-postgres contract lint fuzz fuzz-postgres \
-        system-packages \
+        sync-soak system-packages \
         checkov tools clients compat bench bench-smoke lock clean
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make lint    ruff, contract lint"
 	@echo "make fuzz    long Schemathesis run against a live server (random seed)"
 	@echo "make fuzz-postgres  the same on PostgreSQL behind nginx"
+	@echo "make sync-soak  1000 rounds of the changes feed under concurrent writers (SYNC_SEED=N: one)"
 	@echo "make compat  openapi.yaml vs the latest released contract: no break without a new major"
 	@echo "make clients the Python and TypeScript clients of openapi.yaml into build/clients"
 	@echo "make bench   the benchmark against the raw-ASGI baseline (1M tasks; ~10 min)"
@@ -120,7 +121,7 @@ test: install system-packages checkov tools clients lint compat
 # the live-server tests).
 test-postgres: install system-packages
 	$(BIN)/pytest -p tests.support.pg_plugin --db=postgres $(COVERAGE_PLUGIN) \
-	  tests/core tests/accounts tests/tasks contract/test_schemathesis.py \
+	  tests/core tests/accounts tests/sync tests/tasks contract/test_schemathesis.py \
 	  --junitxml=$(RESULTS)/postgres.xml
 
 test-unit: install
@@ -146,6 +147,13 @@ fuzz: install
 fuzz-postgres: install system-packages
 	FUZZ_LONG=1 $(BIN)/pytest -p tests.support.pg_plugin --db=postgres \
 	  contract/test_schemathesis.py -s
+
+# The changes feed's convergence property, long: SYNC_ROUNDS rounds of concurrent writers on both
+# instances and a syncing reader (tests/stack/test_sync_convergence.py). A failure names the
+# round's seed: `SYNC_SEED=<seed> make sync-soak` replays that one round.
+SYNC_ROUNDS ?= 1000
+sync-soak: install system-packages
+	SYNC_ROUNDS=$(SYNC_ROUNDS) $(BIN)/pytest tests/stack/test_sync_convergence.py
 
 # The benchmark: private PostgreSQL, Redis and nginx, 1M tasks, wrk, ratios to a raw ASGI
 # baseline served the same way (bench/README.md). bench-smoke is the seconds-long version that

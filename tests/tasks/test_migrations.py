@@ -1,0 +1,47 @@
+"""The migration that gives existing tasks their change-log records, so a full sync sees them."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = [("tasks", "0002_trash"), ("sync", "0001_initial")]
+AFTER = [("tasks", "0003_sync_records")]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_tasks_get_records_numbered_per_user_and_counters_that_continue():
+    apps = _migrate(BEFORE)
+    User, Task = apps.get_model("accounts", "User"), apps.get_model("tasks", "Task")
+    ada, bob = (User.objects.create(email=f"{name}@example.com") for name in ("ada", "bob"))
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    older = Task.objects.create(owner=ada, title="older", created_at=t0, updated_at=t0)
+    newer = Task.objects.create(
+        owner=ada, title="newer", created_at=t0, updated_at=t0.replace(day=2)
+    )
+    bobs = Task.objects.create(owner=bob, title="bob's", created_at=t0, updated_at=t0)
+
+    apps = _migrate(AFTER)
+    _migrate(_latest())
+
+    Change, Counter = apps.get_model("sync", "Change"), apps.get_model("sync", "ChangeCounter")
+    records = {c.object_id: (c.owner_id, c.seq, c.deleted) for c in Change.objects.all()}
+    assert records == {
+        older.pk: (ada.pk, 1, False),
+        newer.pk: (ada.pk, 2, False),
+        bobs.pk: (bob.pk, 1, False),
+    }
+    assert dict(Counter.objects.values_list("owner_id", "seq")) == {ada.pk: 2, bob.pk: 1}
+
+
+def _latest():
+    executor = MigrationExecutor(connection)
+    return executor.loader.graph.leaf_nodes()
