@@ -15,14 +15,17 @@ are driven in tests/stack.
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from taskapi.tasks import views
 from taskapi.tasks.models import IdempotencyRecord, Task
+from taskapi.tasks.services import trash_purge
 from tests.factories import TaskFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("file_database")]
@@ -150,3 +153,20 @@ def test_two_creates_with_the_same_idempotency_key_make_one_task(user, monkeypat
     assert sorted(r.has_header("Idempotent-Replayed") for r in responses) == [False, True]
     assert Task.objects.count() == 1
     assert IdempotencyRecord.objects.count() == 1
+
+
+def test_two_purges_at_once_erase_each_expired_task_once_and_keep_the_rest(user):
+    long_ago = timezone.now() - timedelta(days=31)
+    expired = TaskFactory.create_batch(30, owner=user, deleted_at=long_ago)
+    kept = TaskFactory(owner=user, deleted_at=timezone.now())
+    barrier = threading.Barrier(2, timeout=10)
+
+    def purge() -> int:
+        barrier.wait()
+        return trash_purge(batch_size=7)
+
+    erased = _run_together([purge, purge])
+
+    assert not any(isinstance(result, BaseException) for result in erased), erased
+    assert sum(erased) == len(expired)
+    assert list(Task.objects.values_list("pk", flat=True)) == [kept.pk]
