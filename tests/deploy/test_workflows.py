@@ -72,9 +72,9 @@ def test_ci_runs_on_pull_requests_and_main_with_make_test_and_pip_audit():
     assert "sudo make system-packages" in text
     assert "make test" in text
     assert "make compat" in text
-    # The nightly long fuzzing runs on both databases.
+    # The nightly long fuzzing runs on both databases, and the long sync convergence run.
     fuzz = workflow["jobs"]["fuzz"]
-    assert fuzz["strategy"]["matrix"]["target"] == ["fuzz", "fuzz-postgres"]
+    assert fuzz["strategy"]["matrix"]["target"] == ["fuzz", "fuzz-postgres", "sync-soak"]
     assert any(step.get("run") == "make ${{ matrix.target }}" for step in fuzz["steps"])
     assert "pip-audit" in text
     assert "terraform fmt -check" in text
