@@ -383,16 +383,21 @@ def _unchanged(before: Snapshot, after: Snapshot) -> bool:
 _known_ids_of_a: set[int] = set()
 
 
+def _remembered(
+    response: schemathesis.Response, case: schemathesis.Case, label: str, status: int, key: str
+) -> Any:
+    """`key` of the body of a `status` answer to the operation `label`, else None."""
+    if case.operation.label != label or response.status_code != status:
+        return None
+    try:
+        return json.loads(response.content)[key]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def _remember_ids_of_a(response: schemathesis.Response, case: schemathesis.Case) -> None:
     """Ids of tasks user A's generated requests created (stateful runs reuse them as path ids)."""
-    if case.method.upper() != "POST" or case.operation.path != "/tasks/":
-        return
-    if response.status_code != 201:
-        return
-    try:
-        task_id = json.loads(response.content)["id"]
-    except (ValueError, KeyError, TypeError):
-        return
+    task_id = _remembered(response, case, "POST /tasks/", 201, "id")
     if isinstance(task_id, int):
         _known_ids_of_a.add(task_id)
 
@@ -482,12 +487,7 @@ _known_tokens_of_a: set[str] = set()
 
 def _remember_tokens_of_a(response: schemathesis.Response, case: schemathesis.Case) -> None:
     """Sync tokens the server issued to A (stateful links hand them to later requests)."""
-    if case.operation.path != "/tasks/changes/" or response.status_code != 200:
-        return
-    try:
-        token = json.loads(response.content)["sync_token"]
-    except (ValueError, KeyError, TypeError):
-        return
+    token = _remembered(response, case, "GET /tasks/changes/", 200, "sync_token")
     if isinstance(token, str):
         _known_tokens_of_a.add(token)
 

@@ -29,6 +29,7 @@ from rest_framework.test import APIClient
 from taskapi.tasks.models import Task
 from taskapi.tasks.services import trash_purge
 from tests.factories import UserFactory
+from tests.support.sync_mirror import Mirror
 
 pytestmark = pytest.mark.django_db
 
@@ -52,9 +53,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.api = _client(self.user)
         self.stranger = _client(UserFactory())
         self.stranger_ids: set[int] = set()
-        self.mirror: dict[int, dict] = {}
-        self.token: str | None = None
-        self.pages = 0
+        self.mirror = Mirror()
 
     @initialize(target=tasks, titles=st.lists(TITLES, min_size=1, max_size=4))
     def a_synced_copy_of_a_few_tasks(self, titles: list[str]):
@@ -113,35 +112,28 @@ class SyncMachine(RuleBasedStateMachine):
 
     def _apply_one_page(self, page_size: int) -> bool:
         params = {"page_size": page_size}
-        if self.token is not None:
-            params["sync_token"] = self.token
+        if self.mirror.token is not None:
+            params["sync_token"] = self.mirror.token
         response = self.api.get("/tasks/changes/", params)
         assert response.status_code == 200, response.content
         page = response.json()
-        ids = [task["id"] for task in page["tasks"]]
-        assert not set(ids) & set(page["deleted"]), "an id is both changed and deleted"
-        assert len(ids) + len(page["deleted"]) <= page_size
-        for task in page["tasks"]:
-            self.mirror[task["id"]] = task
-        for task_id in page["deleted"]:
-            self.mirror.pop(task_id, None)
-        self.token = page["sync_token"]
-        self.pages += 1
+        assert len(page["tasks"]) + len(page["deleted"]) <= page_size
+        self.mirror.apply(page)  # also refuses an id that is both changed and deleted
         return page["has_more"]
 
     @rule(page_size=st.integers(min_value=1, max_value=5))
     def sync_one_page(self, page_size: int) -> None:
         self._apply_one_page(page_size)
 
-    @precondition(lambda self: self.token is not None)
+    @precondition(lambda self: self.mirror.token is not None)
     @rule()
     def start_over(self) -> None:
         """A client that lost its copy syncs from scratch."""
-        self.mirror, self.token = {}, None
+        self.mirror = Mirror()
 
     @invariant()
     def no_stranger_task_reaches_the_mirror(self) -> None:
-        assert not self.stranger_ids & set(self.mirror)
+        assert not self.stranger_ids & set(self.mirror.tasks)
 
     def teardown(self) -> None:
         while self._apply_one_page(page_size=3):
@@ -151,7 +143,7 @@ class SyncMachine(RuleBasedStateMachine):
             page = self.api.get(url).json()
             server.update({task["id"]: task for task in page["results"]})
             url = page["next"]
-        assert self.mirror == server
+        assert self.mirror.tasks == server
 
 
 def test_a_mirror_fed_by_the_changes_feed_converges_to_the_server():
