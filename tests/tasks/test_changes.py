@@ -262,3 +262,15 @@ def test_page_size_is_bounded(api_client, page_size, code):
 
 def test_the_feed_needs_authentication(client):
     assert client.get("/tasks/changes/").status_code == 401
+
+
+def test_after_a_one_page_full_sync_the_next_sync_lists_no_deletions_it_never_had(api_client):
+    kept = _create(api_client, "kept")
+    for title in ("gone", "also gone"):
+        api_client.delete(f"/tasks/{_create(api_client, title)['id']}/")
+
+    full = _sync(api_client)
+    after = _sync(api_client, full["sync_token"])
+
+    assert (full["tasks"], full["has_more"]) == ([kept], False)
+    assert (after["tasks"], after["deleted"]) == ([], [])

@@ -20,12 +20,11 @@ def change_page(*, owner_id: int, kind: str, after: Position, limit: int) -> Cha
     """Up to `limit` changes of the user's objects of `kind` after `after`, in commit order.
 
     One index range scan on (owner, kind, seq, object_id). From the start (a full sync) the
-    client holds nothing, so deleted objects are left out.
+    client holds nothing, so deleted objects are not listed; they are still read and passed
+    over, so that the next token starts after them and does not list them either.
     """
     changes = Change.objects.filter(owner_id=owner_id, kind=kind)
-    if after == START:
-        changes = changes.filter(deleted=False)
-    else:
+    if after != START:
         # `seq >= s` alone bounds the index range; the OR drops what the client already has.
         changes = changes.filter(
             Q(seq__gte=after.seq) & (Q(seq__gt=after.seq) | Q(object_id__gt=after.object_id))
@@ -38,7 +37,9 @@ def change_page(*, owner_id: int, kind: str, after: Position, limit: int) -> Cha
     position = Position(seq=rows[-1][1], object_id=rows[-1][0]) if rows else after
     return ChangePage(
         changed_ids=[object_id for object_id, _seq, deleted in rows if not deleted],
-        deleted_ids=[object_id for object_id, _seq, deleted in rows if deleted],
+        deleted_ids=[]
+        if after == START
+        else [object_id for object_id, _seq, deleted in rows if deleted],
         position=position,
         has_more=has_more,
     )
