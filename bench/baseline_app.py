@@ -6,17 +6,22 @@ taskapi.accounts.authentication, including the token-version check in Redis unde
 key), run the same SQL through a psycopg pool of the same size, and write the same JSON with
 orjson. Served by the same Uvicorn flags, workers and nginx as the project.
 
-Routes: GET /health/, GET and POST /tasks/, GET and PATCH /tasks/{id}/.
+Routes: GET /health/, GET and POST /tasks/, GET and PATCH /tasks/{id}/, GET /tasks/changes/ (the
+changes feed: the project's change log and sync tokens, taskapi.sync), GET /tasks/trash/.
+Writes record themselves in the change log as the project's do, in the same statement.
 Configured by the project's environment variables (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY or
 JWT_SIGNING_KEY, ACCESS_TOKEN_LIFETIME, DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE, DB_POOL_TIMEOUT,
-DB_STATEMENT_TIMEOUT_MS).
+DB_STATEMENT_TIMEOUT_MS, SYNC_TOKEN_MAX_AGE_DAYS).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import hmac
 import os
+import time
 from urllib.parse import parse_qsl, urlencode
 
 import jwt
@@ -29,15 +34,22 @@ PRIORITIES = {"low", "medium", "high"}
 # Every column, as Django's SELECT of the model has them.
 COLUMNS = (
     "id", "owner_id", "title", "description", "completed", "completed_at", "priority",
-    "due_date", "version", "created_at", "updated_at",
+    "due_date", "version", "created_at", "updated_at", "deleted_at",
 )  # fmt: skip
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM tasks_task"
+DELETED_AT = COLUMNS.index("deleted_at")
+# Live tasks: every read but the trash's leaves trashed ones out (taskapi.tasks.selectors).
+LIVE = "deleted_at IS NULL"
 # ordering -> (column, descending); ties broken by id in the same direction. due_date is
 # nullable: nulls last ascending, first descending (PostgreSQL's own defaults).
 ORDERINGS = {
     name: (name.lstrip("-"), name.startswith("-"))
     for name in ("created_at", "-created_at", "due_date", "-due_date", "updated_at", "-updated_at")
 }
+TRASH_ORDERING = "-deleted_at"  # the trash's only order (taskapi.tasks.views)
+KEYS = {**ORDERINGS, TRASH_ORDERING: ("deleted_at", True)}
+CHANGES_PAGE_SIZE, CHANGES_MAX_PAGE_SIZE = 100, 500  # taskapi.tasks.changes
+SYNC_KIND = "task"
 JSON = [(b"content-type", b"application/json")]
 PROBLEM = [(b"content-type", b"application/problem+json")]
 
@@ -46,7 +58,9 @@ class State:
     pool: AsyncConnectionPool
     redis: aioredis.Redis
     key: str
+    secret_key: str  # Django's SECRET_KEY: it signs sync tokens
     token_lifetime: int
+    sync_token_max_age: int  # seconds
 
 
 state = State()
@@ -75,8 +89,10 @@ async def _startup() -> None:
     state.redis = aioredis.Redis.from_url(
         os.environ["REDIS_URL"], socket_connect_timeout=1, socket_timeout=1
     )
-    state.key = os.environ.get("JWT_SIGNING_KEY") or os.environ["DJANGO_SECRET_KEY"]
+    state.secret_key = os.environ["DJANGO_SECRET_KEY"]
+    state.key = os.environ.get("JWT_SIGNING_KEY") or state.secret_key
     state.token_lifetime = _env_int("ACCESS_TOKEN_LIFETIME", 300)
+    state.sync_token_max_age = _env_int("SYNC_TOKEN_MAX_AGE_DAYS", 30) * 86400
 
 
 async def _shutdown() -> None:
@@ -121,6 +137,10 @@ def _task(row: tuple) -> dict:
         "created_at": row[9],
         "updated_at": row[10],
     }
+
+
+def _trashed_task(row: tuple) -> dict:
+    return {**_task(row), "deleted_at": row[DELETED_AT]}
 
 
 def _dumps(value: object) -> bytes:
@@ -273,8 +293,7 @@ async def _task_list(scope, send, user_id: int) -> None:
     ordering = params.get("ordering", "-created_at")
     if ordering not in ORDERINGS:
         return await _bad(send, "ordering")
-    column, descending = ORDERINGS[ordering]
-    where, args = ["owner_id = %s"], [user_id]
+    where, args = ["owner_id = %s", LIVE], [user_id]
     if "completed" in params:
         completed = _truthy(params["completed"])
         if completed is None:
@@ -286,6 +305,25 @@ async def _task_list(scope, send, user_id: int) -> None:
             return await _bad(send, "priority")
         where.append("priority = %s")
         args.append(params["priority"])
+    await _task_page(scope, send, params, page_size, ordering, where, args, _task)
+
+
+async def _task_trash_list(scope, send, user_id: int) -> None:
+    """GET /tasks/trash/: the user's trashed tasks, last trashed first (no filters)."""
+    params = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+    try:
+        page_size = int(params.get("page_size", "20"))
+        if not 1 <= page_size <= 100:
+            raise ValueError
+    except ValueError:
+        return await _bad(send, "page_size")
+    where, args = ["owner_id = %s", "deleted_at IS NOT NULL"], [user_id]
+    await _task_page(scope, send, params, page_size, TRASH_ORDERING, where, args, _trashed_task)
+
+
+async def _task_page(scope, send, params, page_size, ordering, where, args, render) -> None:
+    """One keyset page of `where` in `ordering`, after the cursor in `params` if any."""
+    column, descending = KEYS[ordering]
     seek, backwards = None, False
     if "cursor" in params:
         try:
@@ -310,7 +348,7 @@ async def _task_list(scope, send, user_id: int) -> None:
         return f"{base}?{urlencode(query)}"
 
     body = {
-        "results": [_task(row) for row in rows],
+        "results": [render(row) for row in rows],
         "next": link(rows[-1], False) if rows and has_next else None,
         "previous": link(rows[0], True) if rows and has_previous else None,
     }
@@ -335,7 +373,7 @@ def _base_url(scope) -> str:
 async def _task_get(scope, send, user_id: int, task_id: int) -> None:
     async with state.pool.connection() as conn:
         cur = await conn.execute(
-            f"{SELECT} WHERE owner_id = %s AND id = %s LIMIT 21", (user_id, task_id)
+            f"{SELECT} WHERE owner_id = %s AND {LIVE} AND id = %s LIMIT 21", (user_id, task_id)
         )
         row = await cur.fetchone()
     if row is None:
@@ -399,10 +437,10 @@ async def _task_create(scope, receive, send, user_id: int) -> None:
     }
     async with state.pool.connection() as conn:
         cur = await conn.execute(
-            "INSERT INTO tasks_task (owner_id, title, description, completed, completed_at, "
-            "priority, due_date, version, created_at, updated_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s) RETURNING id",
-            (user_id, *task.values()),
+            "WITH written AS (INSERT INTO tasks_task (owner_id, title, description, completed, "
+            "completed_at, priority, due_date, version, created_at, updated_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s) RETURNING id) " + RECORD,
+            (user_id, *task.values(), user_id, user_id, SYNC_KIND, False, now),
         )
         (task_id,) = await cur.fetchone()
     body = _dumps({"id": task_id, **task})
@@ -423,7 +461,8 @@ async def _task_patch(scope, receive, send, user_id: int, task_id: int) -> None:
     async with state.pool.connection() as conn:
         for _attempt in range(3):  # re-read and retry when another write slipped in between
             cur = await conn.execute(
-                f"{SELECT} WHERE owner_id = %s AND id = %s LIMIT 21", (user_id, task_id)
+                f"{SELECT} WHERE owner_id = %s AND {LIVE} AND id = %s LIMIT 21",
+                (user_id, task_id),
             )
             row = await cur.fetchone()
             if row is None:
@@ -440,10 +479,12 @@ async def _task_patch(scope, receive, send, user_id: int, task_id: int) -> None:
                 "version": task["version"] + 1,
             }
             assignments = ", ".join(f"{name} = %s" for name in values)
+            record_args = (user_id, user_id, SYNC_KIND, False, now)
             cur = await conn.execute(
-                f"UPDATE tasks_task SET {assignments} "
-                "WHERE owner_id = %s AND id = %s AND version = %s",
-                (*values.values(), user_id, task_id, task["version"]),
+                f"WITH written AS (UPDATE tasks_task SET {assignments} "
+                f"WHERE owner_id = %s AND {LIVE} AND id = %s AND version = %s RETURNING id) "
+                + RECORD,
+                (*values.values(), user_id, task_id, task["version"], *record_args),
             )
             written = cur.rowcount
             if written:
@@ -454,6 +495,132 @@ async def _task_patch(scope, receive, send, user_id: int, task_id: int) -> None:
     row = tuple(task[name] for name in COLUMNS)
     headers = [*JSON, (b"etag", f'"{task["version"]}"'.encode())]
     await _send(send, 200, _dumps(_task(row)), headers)
+
+
+# --- the change log and the changes feed: the project's SQL and tokens (taskapi.sync) ---------
+# Appended to a data-modifying CTE `written` (the rows written, with their id): the user's next
+# number from the counter row, which stays locked until the statement commits (what orders
+# numbers by commit), and each written row's record. Nothing is recorded when nothing was
+# written. One statement, where the project runs two (the write, then its record).
+RECORD = (
+    ", next AS (INSERT INTO sync_changecounter (owner_id, seq) SELECT %s, 1 FROM written "
+    "LIMIT 1 ON CONFLICT (owner_id) DO UPDATE SET seq = sync_changecounter.seq + 1 "
+    "RETURNING seq) "
+    "INSERT INTO sync_change (owner_id, kind, object_id, seq, deleted, changed_at) "
+    "SELECT %s, %s, written.id, next.seq, %s, %s FROM written, next "
+    "ON CONFLICT (kind, object_id) DO UPDATE SET seq = EXCLUDED.seq, "
+    "deleted = EXCLUDED.deleted, changed_at = EXCLUDED.changed_at "
+    "RETURNING object_id"
+)
+SYNC_SALT = "taskapi.sync.token"
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+class SyncTokenExpired(Exception):
+    pass
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _sync_signature(value: str, owner_id: int, key: str) -> str:
+    # Django's TimestampSigner(salt=f"taskapi.sync.token.{owner_id}") with SHA-256: HMAC keyed
+    # by sha256(salt + "signer" + key), base64url without padding.
+    derived = hashlib.sha256(f"{SYNC_SALT}.{owner_id}signer{key}".encode()).digest()
+    return _b64(hmac.new(derived, value.encode(), hashlib.sha256).digest())
+
+
+def sync_token_issue(owner_id: int, position: tuple[int, int], key: str) -> str:
+    """What taskapi.sync.tokens.sync_token_issue returns: Django's `sign_object` of
+    [seq, object_id], timestamped (base62 seconds) and signed."""
+    stamp, now = "", int(time.time())
+    while now:
+        now, digit = divmod(now, 62)
+        stamp = BASE62[digit] + stamp
+    value = f"{_b64(orjson.dumps(list(position)))}:{stamp}"
+    return f"{value}:{_sync_signature(value, owner_id, key)}"
+
+
+def sync_token_read(owner_id: int, token: str, key: str, max_age: int) -> tuple[int, int] | None:
+    """The (seq, object_id) a token holds, None unless this key signed it for this user; raises
+    SyncTokenExpired when it is older than max_age seconds (checked after the signature)."""
+    try:
+        value, signature = token.rsplit(":", 1)
+        if not hmac.compare_digest(signature, _sync_signature(value, owner_id, key)):
+            return None
+        payload, stamp = value.rsplit(":", 1)
+        signed_at = 0
+        for char in stamp:
+            signed_at = signed_at * 62 + BASE62.index(char)
+        if time.time() - signed_at > max_age:
+            raise SyncTokenExpired()
+        position = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, UnicodeError, orjson.JSONDecodeError):
+        return None
+    if (
+        not isinstance(position, list)
+        or len(position) != 2
+        or not all(type(part) is int and part >= 0 for part in position)
+    ):
+        return None
+    return position[0], position[1]
+
+
+async def _task_changes(scope, send, user_id: int) -> None:
+    """GET /tasks/changes/: the log's range after the token's position (the whole live log
+    without one), then the live tasks among the ids it named: two queries at most."""
+    params = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+    raw_size = params.get("page_size", str(CHANGES_PAGE_SIZE))
+    if not (raw_size.isascii() and raw_size.isdigit() and len(raw_size) <= 6):
+        return await _bad(send, "page_size")
+    page_size = int(raw_size)
+    if not 1 <= page_size <= CHANGES_MAX_PAGE_SIZE:
+        return await _bad(send, "page_size")
+    after = (0, 0)
+    if "sync_token" in params:
+        try:
+            read = sync_token_read(
+                user_id, params["sync_token"], state.secret_key, state.sync_token_max_age
+            )
+        except SyncTokenExpired:
+            return await _problem(send, 410, "/problems/sync-token-expired", "Sync from scratch.")
+        if read is None:
+            return await _bad(send, "sync_token")
+        after = read
+    where, args = ["owner_id = %s", "kind = %s"], [user_id, SYNC_KIND]
+    if after == (0, 0):
+        where.append("NOT deleted")  # a full sync: the client holds nothing to delete
+    else:
+        where.append("seq >= %s AND (seq > %s OR object_id > %s)")
+        args += [after[0], after[0], after[1]]
+    async with state.pool.connection() as conn:
+        cur = await conn.execute(
+            f"SELECT object_id, seq, deleted FROM sync_change WHERE {' AND '.join(where)} "
+            f"ORDER BY seq, object_id LIMIT {page_size + 1}",
+            args,
+        )
+        rows = await cur.fetchall()
+        has_more = len(rows) > page_size
+        rows = rows[:page_size]
+        changed = [object_id for object_id, _seq, deleted in rows if not deleted]
+        live: dict[int, tuple] = {}
+        if changed:
+            cur = await conn.execute(
+                f"{SELECT} WHERE owner_id = %s AND {LIVE} AND id = ANY(%s)", (user_id, changed)
+            )
+            live = {row[0]: row for row in await cur.fetchall()}
+    position = (rows[-1][1], rows[-1][0]) if rows else after
+    body = {
+        "tasks": [_task(live[task_id]) for task_id in changed if task_id in live],
+        "deleted": [
+            *(object_id for object_id, _seq, deleted in rows if deleted),
+            *(task_id for task_id in changed if task_id not in live),
+        ],
+        "sync_token": sync_token_issue(user_id, position, state.secret_key),
+        "has_more": has_more,
+    }
+    await _send(send, 200, _dumps(body))
 
 
 # --- the app -----------------------------------------------------------------------------------
@@ -482,6 +649,12 @@ async def app(scope, receive, send) -> None:
             "The access token is invalid.",
             [(b"www-authenticate", b'Bearer realm="api", error="invalid_token"')],
         )
+    if path in ("/tasks/changes/", "/tasks/trash/"):
+        if method != "GET":
+            return await _problem(send, 405, "about:blank", "Method not allowed.")
+        if path == "/tasks/changes/":
+            return await _task_changes(scope, send, user_id)
+        return await _task_trash_list(scope, send, user_id)
     if path == "/tasks/":
         if method == "GET":
             return await _task_list(scope, send, user_id)

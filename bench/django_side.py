@@ -34,9 +34,14 @@ def _tokens(user_ids: list[int]) -> dict:
     return {str(pk): token_pair_issue(user=users[pk]).access for pk in user_ids}
 
 
+# Counted apart from the queries, as pg_stat_statements' figures are in the report.
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
 def _queries(spec: dict) -> dict:
     """For each request: the statements Django ran (after one warm-up request, so the token
-    version is cached the way it is under load), and EXPLAIN ANALYZE of its reads."""
+    version is cached the way it is under load), the queries apart from transaction control,
+    and EXPLAIN ANALYZE of its reads."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -51,6 +56,7 @@ def _queries(spec: dict) -> dict:
         with CaptureQueriesContext(connection) as captured:
             response = call(path, **kwargs)
         statements = [query["sql"] for query in captured.captured_queries]
+        control = [sql for sql in statements if sql.startswith(TRANSACTION_CONTROL)]
         plans = []
         if request.get("explain"):
             with connection.cursor() as cursor:
@@ -60,7 +66,8 @@ def _queries(spec: dict) -> dict:
                         plans.append("\n".join(row[0] for row in cursor.fetchall()))
         results[name] = {
             "status": response.status_code,
-            "queries": len(statements),
+            "queries": len(statements) - len(control),
+            "transaction": len(control),
             "user_table_queries": sum("accounts_user" in sql for sql in statements),
             "sql": statements,
             "plans": plans,

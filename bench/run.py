@@ -28,7 +28,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import psycopg
 import requests
@@ -112,16 +112,29 @@ FLOOR_APPS = {
     ),
 }
 SCENARIOS = {
-    # name: (label, target ratio to the baseline)
+    # name: (label, target ratio to the baseline). Measured in this order: the reads before the
+    # writes, so the sync tokens walked at the start are still the latest in changes-empty.
     "list": ("GET /tasks/?page_size=20", 0.5),
     "filtered": ("GET /tasks/?completed=false&ordering=-due_date", 0.5),
     "deep": ("GET /tasks/ page 51 (cursor after 50 pages)", 0.5),
     "retrieve": ("GET /tasks/{id}/", 0.5),
+    "changes": ("GET /tasks/changes/?sync_token= mid-log (page 6 of 100 tasks)", 0.5),
+    "changes-empty": ("GET /tasks/changes/?sync_token= latest (nothing new)", 0.5),
+    "trash": ("GET /tasks/trash/?page_size=20", 0.5),
     "patch": ("PATCH /tasks/{id}/", 0.4),
     "create": ("POST /tasks/", 0.4),
 }
-COMPARED = ("list", "deep")  # run on both data sets: 10k vs 1M
+# Run on both data sets: 10k vs 1M. The changes feed's issue: "the feed costs the same at 10k
+# and at 1M tasks: index-backed, at most 2 queries per page".
+COMPARED = ("list", "deep", "changes", "changes-empty")
+# Sent by the deep-page users to a URL walked from the app's own answers (or a fixed one).
+PATH_SCENARIOS = ("deep", "changes", "changes-empty", "trash")
 DEEP_PAGES = 50
+# The `changes` page follows this many full pages of the default size (100): 600 of the deep
+# users' 1,100 changes are left after it, so it is a page of 100 tasks from mid-log.
+CHANGES_MIDDLE_PAGES = 5
+CHANGES_PAGE_SIZE = 100  # the feed's default page size (taskapi.tasks.changes)
+TRASH_PATH = "/tasks/trash/?page_size=20"
 
 
 @dataclass
@@ -325,10 +338,15 @@ def serve(env: dict[str, str], workdir: Path, workers: int, apps: dict[str, AppS
     return Served(uvicorns, nginx)
 
 
-def walk_deep(base_url: str, token: str) -> str:
-    """The path of page 51: follow `next` from page 1, 50 times, as a client would."""
+def _session(token: str) -> requests.Session:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def walk_deep(base_url: str, token: str) -> str:
+    """The path of page 51: follow `next` from page 1, 50 times, as a client would."""
+    session = _session(token)
     url = f"{base_url}/tasks/?page_size=20"
     for _ in range(DEEP_PAGES):
         response = session.get(url, timeout=10)
@@ -340,6 +358,68 @@ def walk_deep(base_url: str, token: str) -> str:
         url = f"{base_url}{parts.path}?{parts.query}"
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}"
+
+
+def _changes_path(sync_token: str) -> str:
+    return f"/tasks/changes/?{urlencode({'sync_token': sync_token})}"
+
+
+def walk_changes(base_url: str, token: str) -> tuple[dict[str, str], list[list]]:
+    """The user's whole change log, synced as a client does with the default page size: a full
+    sync, then from each returned token until a page brings nothing new. Returns the paths of
+    `changes` (the token after CHANGES_MIDDLE_PAGES pages) and `changes-empty` (the last
+    token), and each page's task and deleted ids (the apps must agree on them)."""
+    session = _session(token)
+    pages: list[list] = []
+    tokens: list[str] = []
+    sync_token = None
+    while True:
+        params = {} if sync_token is None else {"sync_token": sync_token}
+        response = session.get(f"{base_url}/tasks/changes/", params=params, timeout=10)
+        response.raise_for_status()
+        body = response.json()
+        pages.append([[task["id"] for task in body["tasks"]], body["deleted"]])
+        sync_token = body["sync_token"]
+        tokens.append(sync_token)
+        if not body["tasks"] and not body["deleted"]:
+            break
+        if len(pages) > 1_000:
+            raise RuntimeError("the changes feed never ran dry")
+    if len(pages) <= CHANGES_MIDDLE_PAGES or len(pages[CHANGES_MIDDLE_PAGES][0]) != (
+        CHANGES_PAGE_SIZE
+    ):
+        raise RuntimeError(
+            f"no page of {CHANGES_PAGE_SIZE} tasks after {CHANGES_MIDDLE_PAGES} pages of the "
+            f"changes feed: the deep users need longer logs ({[len(p[0]) for p in pages]})"
+        )
+    paths = {
+        "changes": _changes_path(tokens[CHANGES_MIDDLE_PAGES - 1]),
+        "changes-empty": _changes_path(tokens[-1]),
+    }
+    return paths, pages
+
+
+def walk_paths(url: str, spec: AppSpec, tokens: dict, ids: dict, deep_ids: list[int]) -> tuple:
+    """Per path scenario the app is measured on, the deep-page users with their URL; and the
+    changes feed's pages per user, as walked."""
+    feed = {}
+    if spec.measures("changes") or spec.measures("changes-empty"):
+        feed = {pk: walk_changes(url, tokens[str(pk)]) for pk in deep_ids}
+    path_users = {}
+    for scenario in PATH_SCENARIOS:
+        if not spec.measures(scenario):
+            continue
+        users = []
+        for pk in deep_ids:
+            if scenario == "deep":
+                path = walk_deep(url, tokens[str(pk)])
+            elif scenario == "trash":
+                path = TRASH_PATH
+            else:
+                path = feed[pk][0][scenario]
+            users.append({"token": tokens[str(pk)], "ids": ids[pk], "path": path})
+        path_users[scenario] = users
+    return path_users, {pk: pages for pk, (_paths, pages) in feed.items()}
 
 
 def write_lua_data(path: Path, users: list[dict]) -> None:
@@ -369,11 +449,19 @@ SHAPE_KEYS = {
 }
 
 
-def preflight(url: str, app: str, spec: AppSpec, user: dict, deep_user: dict | None) -> None:
+# What the first page of each path scenario holds: (list key, items, keys of an item).
+PATH_PAGES = {
+    "deep": ("results", 20, SHAPE_KEYS),
+    "changes": ("tasks", CHANGES_PAGE_SIZE, SHAPE_KEYS),
+    "changes-empty": ("tasks", 0, SHAPE_KEYS),
+    "trash": ("results", 20, SHAPE_KEYS | {"deleted_at"}),
+}
+
+
+def preflight(url: str, app: str, spec: AppSpec, user: dict, path_users: dict[str, dict]) -> None:
     """One request per scenario the app is measured on, as wrk will send it: right status and
     (for an app that answers with tasks) the Task shape."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {user['token']}"
+    session = _session(user["token"])
     task_id = user["ids"][0]
     checks = {
         "list": ("GET", "/tasks/?page_size=20", None, 200),
@@ -392,17 +480,33 @@ def preflight(url: str, app: str, spec: AppSpec, user: dict, deep_user: dict | N
         task = payload["results"][0] if "results" in payload else payload
         if spec.task_shaped and set(task) != SHAPE_KEYS:
             raise RuntimeError(f"{app} {name}: Task keys {sorted(task)} != {sorted(SHAPE_KEYS)}")
-    if not spec.measures("deep"):
-        return
-    if deep_user is None:
-        raise RuntimeError(f"{app}: measured on deep pages, but no deep-page user was walked")
-    deep = requests.get(
-        f"{url}{deep_user['path']}",
-        headers={"Authorization": f"Bearer {deep_user['token']}"},
-        timeout=10,
-    )
-    if deep.status_code != 200 or len(deep.json()["results"]) != 20:
-        raise RuntimeError(f"{app} deep page: {deep.status_code} {deep.text[:300]}")
+    for name, (key, count, keys) in PATH_PAGES.items():
+        if not spec.measures(name):
+            continue
+        if name not in path_users:
+            raise RuntimeError(f"{app}: measured on {name}, but no user's URL was walked")
+        path_user = path_users[name]
+        response = _session(path_user["token"]).get(f"{url}{path_user['path']}", timeout=10)
+        body = response.json() if response.status_code == 200 else {}
+        items = body.get(key, [])
+        if response.status_code != 200 or len(items) != count or body.get("deleted"):
+            raise RuntimeError(f"{app} {name}: {response.status_code} {response.text[:300]}")
+        if spec.task_shaped and any(set(item) != keys for item in items):
+            raise RuntimeError(f"{app} {name}: keys {sorted(items[0])} != {sorted(keys)}")
+
+
+def settle(pids: list[int], *, step: float = 0.1, limit: float = 5.0) -> None:
+    """Wait until the app's workers have stopped using CPU. nginx logs the requests still in
+    flight when wrk stops (499) at once, but the app runs them to the end: after the warm-up,
+    their statements and CPU would count in the run that follows; after the run, they count in
+    it (nginx logged them). Two polls in a row without a clock tick (10 ms) of CPU is idle."""
+    deadline = time.monotonic() + limit
+    last, idle = cpu_seconds(pids), 0
+    while idle < 2 and time.monotonic() < deadline:
+        time.sleep(step)
+        now = cpu_seconds(pids)
+        idle = idle + 1 if now - last < 0.01 else 0
+        last = now
 
 
 def measure(
@@ -417,16 +521,17 @@ def measure(
     seconds: int,
 ) -> Run:
     url = served.url(app)
+    workers = [pid for server in served.uvicorns[app] for pid in server.worker_pids()]
     if config.warmup:
         wrk(url, data_file, scenario, connections=connections, seconds=config.warmup)
+        settle(workers)
     loadavg = os.getloadavg()
     access_log = AccessLog(served.nginx[app])
-    workers = [pid for server in served.uvicorns[app] for pid in server.worker_pids()]
     stats.reset()
     access_log.mark()
     cpu_before = cpu_seconds(workers)
     result = wrk(url, data_file, scenario, connections=connections, seconds=seconds)
-    time.sleep(0.5)  # the requests still in flight when wrk stopped
+    settle(workers)  # the requests still in flight when wrk stopped
     cpu = cpu_seconds(workers) - cpu_before
     statuses = access_log.statuses()
     per_request, statements = stats.per_request(sum(statuses.values()))
@@ -521,26 +626,22 @@ def bench_dataset(
     served = serve(env, workdir / dataset.name, config.workers, apps)
     try:
         data_files = {}
-        deep_users_by_app = {}
+        path_users_by_app = {}
+        feeds = {}
         for app, spec in apps.items():
             url = served.url(app)
             users = [{"token": tokens[str(pk)], "ids": ids[pk]} for pk in token_user_ids]
             data_files[app] = workdir / f"data-{dataset.name}-{app}.lua"
             write_lua_data(data_files[app], users)
-            deep_users = []
-            if spec.measures("deep"):  # an app that serves cursors
-                deep_users = [
-                    {
-                        "token": tokens[str(pk)],
-                        "ids": ids[pk],
-                        "path": walk_deep(url, tokens[str(pk)]),
-                    }
-                    for pk in deep_ids
-                ]
-                data_files[f"{app}-deep"] = workdir / f"data-{dataset.name}-{app}-deep.lua"
-                write_lua_data(data_files[f"{app}-deep"], deep_users)
-                deep_users_by_app[app] = deep_users
-            preflight(url, app, spec, users[0], deep_users[0] if deep_users else None)
+            # The deep-page users' URLs, walked from this app's own cursors and sync tokens.
+            path_users, feeds[app] = walk_paths(url, spec, tokens, ids, deep_ids)
+            for scenario, scenario_users in path_users.items():
+                data_files[f"{app}-{scenario}"] = (
+                    workdir / f"data-{dataset.name}-{app}-{scenario}.lua"
+                )
+                write_lua_data(data_files[f"{app}-{scenario}"], scenario_users)
+            path_users_by_app[app] = path_users
+            preflight(url, app, spec, users[0], {s: u[0] for s, u in path_users.items()})
             # Warm every worker: imports, pools, token-version cache.
             wrk(
                 url,
@@ -550,17 +651,25 @@ def bench_dataset(
                 seconds=max(2, config.warmup),
             )
 
+        same_feed(feeds)
+        project_paths = {s: u[0] for s, u in path_users_by_app["project"].items()}
+        # The feed's queries and plans on every data set (the issue: same cost at 10k and 1M).
+        results.setdefault("feed_queries", {})[dataset.name] = django_side(
+            env,
+            "queries",
+            str(write_spec(workdir, f"feed-{dataset.name}", feed_spec(project_paths))),
+        )
         if is_main:
             # Before the write scenarios change what the token users' lists hold.
             results["queries"] = count_queries(
-                env, tokens, ids, token_user_ids, deep_ids, deep_users_by_app["project"], workdir
+                env, tokens, ids, token_user_ids, project_paths, workdir
             )
         stats = Statements(pg, database)
         scenarios = list(SCENARIOS) if is_main else list(COMPARED)
         runs = results["runs"]
 
         def run(scenario: str, app: str, connections: int, seconds: int) -> None:
-            data_file = data_files[f"{app}-deep" if scenario == "deep" else app]
+            data_file = data_files.get(f"{app}-{scenario}", data_files[app])
             runs.append(
                 measure(
                     config, served, stats, data_file, dataset, scenario, app, connections, seconds
@@ -618,7 +727,38 @@ def sweep(config, apps, served, stats, data_files, dataset, runs) -> None:
             )
 
 
-def count_queries(env, tokens, ids, token_user_ids, deep_ids, deep_users, workdir) -> dict:
+def same_feed(feeds: dict[str, dict]) -> None:
+    """Every app that serves the changes feed walked the same pages: the same task and deleted
+    ids, page by page (the baseline does the project's work, not less)."""
+    walked = {app: pages for app, pages in feeds.items() if pages}
+    if "project" not in walked:
+        return
+    for app, pages in walked.items():
+        if pages != walked["project"]:
+            raise RuntimeError(f"{app}'s changes feed gave other pages than the project's")
+
+
+def feed_spec(paths: dict[str, dict]) -> dict:
+    """The changes feed's requests for the in-process count, as a deep-page user."""
+    changes, latest = paths["changes"]["path"], paths["changes-empty"]["path"]
+    return {
+        "token": paths["changes"]["token"],
+        "requests": {
+            "changes": {"method": "GET", "path": changes, "explain": True},
+            "changes page_size=500": {"method": "GET", "path": f"{changes}&page_size=500"},
+            "changes full sync": {"method": "GET", "path": "/tasks/changes/"},
+            "changes-empty": {"method": "GET", "path": latest, "explain": True},
+        },
+    }
+
+
+def write_spec(workdir: Path, name: str, spec: dict) -> Path:
+    path = workdir / f"queries-{name}.json"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def count_queries(env, tokens, ids, token_user_ids, paths, workdir) -> dict:
     user = token_user_ids[0]
     task_id = ids[user][1]
     spec = {
@@ -648,21 +788,26 @@ def count_queries(env, tokens, ids, token_user_ids, deep_ids, deep_users, workdi
             },
         },
     }
+    deep_path = paths["deep"]["path"]
     deep_spec = {
-        "token": tokens[str(deep_ids[0])],
+        "token": paths["deep"]["token"],
         "requests": {
-            "deep": {"method": "GET", "path": deep_users[0]["path"], "explain": True},
+            "deep": {"method": "GET", "path": deep_path, "explain": True},
             "deep page_size=100": {
                 "method": "GET",
-                "path": deep_users[0]["path"].replace("page_size=20", "page_size=100"),
+                "path": deep_path.replace("page_size=20", "page_size=100"),
+            },
+            **feed_spec(paths)["requests"],
+            "trash": {"method": "GET", "path": TRASH_PATH, "explain": True},
+            "trash page_size=100": {
+                "method": "GET",
+                "path": TRASH_PATH.replace("page_size=20", "page_size=100"),
             },
         },
     }
     counted = {}
     for name, body in (("tasks", spec), ("deep", deep_spec)):
-        spec_path = workdir / f"queries-{name}.json"
-        spec_path.write_text(json.dumps(body))
-        counted.update(django_side(env, "queries", str(spec_path)))
+        counted.update(django_side(env, "queries", str(write_spec(workdir, name, body))))
     return counted
 
 
@@ -774,6 +919,7 @@ def main(argv: list[str] | None = None) -> int:
             "sweep": config.sweep,
             "workers": config.workers,
             "token_users": config.token_users,
+            "compared": list(COMPARED),
         },
         "apps": {name: asdict(spec) for name, spec in config.apps.items()},
         "runs": [],

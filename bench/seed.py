@@ -3,6 +3,12 @@
 Rows go in in time order, round-robin over the users (task j of every user, then task j+1 ...),
 the way a real table fills up: one user's tasks are spread over the whole table, not packed
 together on a few pages, so the figures at 1M tasks are not flattered by locality.
+
+Every task gets its record in the change log the project's writes keep (taskapi.sync): numbered
+per user in the order the tasks were written, as tasks/migrations/0003_sync_records.py numbers
+existing tasks, with the per-user counter at the last number. One task in TRASH_EVERY of each
+deep-page user is in the trash, trashed after every task was written: its record is a deletion
+and the last of that user's log, as the project's DELETE leaves it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,11 @@ import psycopg
 
 USER_TABLE = "accounts_user"
 TASK_TABLE = "tasks_task"
+CHANGE_TABLE = "sync_change"
+COUNTER_TABLE = "sync_changecounter"
+SYNC_KIND = "task"  # taskapi.tasks.models.SYNC_KIND
+TRASH_EVERY = 20  # of a deep-page user's tasks: 55 of 1,100 in the trash
+TRASHED_AFTER = dt.timedelta(days=30)  # after the task was created: later than every write
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 DESCRIPTION = "Seeded by bench/seed.py: a description of typical length for a task, ~80 chars."
 PRIORITIES = ("low", "medium", "high")
@@ -24,7 +35,8 @@ BLOCK_ROWS = 50_000
 @dataclass(frozen=True)
 class DataSet:
     """`users` users with `tasks_per_user` tasks each, plus `deep_users` with `deep_tasks` each
-    (enough to walk 50 pages of 20 and still have a page 51)."""
+    (enough to walk 50 pages of 20 and still have a page 51; their change logs are 1,100 long,
+    and one of their tasks in TRASH_EVERY is in the trash)."""
 
     name: str
     users: int
@@ -43,6 +55,13 @@ class DataSet:
     def deep_user_ids(self) -> list[int]:
         # Users are numbered 1..users, then the deep ones.
         return list(range(self.users + 1, self.total_users + 1))
+
+    def is_deep(self, owner: int) -> bool:
+        return owner > self.users
+
+    @property
+    def trashed_per_deep_user(self) -> int:
+        return self.deep_tasks // TRASH_EVERY
 
 
 def _columns(conn: psycopg.Connection, table: str) -> dict[str, tuple[bool, bool]]:
@@ -111,7 +130,7 @@ def _copy_tasks(conn: psycopg.Connection, data: DataSet) -> None:
     columns = _columns(conn, TASK_TABLE)
     known = [
         "id", "owner_id", "title", "description", "completed", "completed_at", "priority",
-        "due_date", "created_at", "updated_at", "version",
+        "due_date", "created_at", "updated_at", "version", "deleted_at",
     ]  # fmt: skip
     given = [name for name in known if name in columns]
     _check_covered(TASK_TABLE, columns, given)
@@ -123,6 +142,7 @@ def _copy_tasks(conn: psycopg.Connection, data: DataSet) -> None:
             created = T0 + dt.timedelta(seconds=task_id, microseconds=task_id % 997)
             completed = task_id % 5 in (1, 3)  # 40 % done
             due = "\\N" if task_id % 5 == 0 else (base_date + (task_id * 7 % 400) * day).isoformat()
+            trashed = data.is_deep(owner) and j % TRASH_EVERY == TRASH_EVERY - 1
             row = {
                 "id": str(task_id),
                 "owner_id": str(owner),
@@ -135,6 +155,7 @@ def _copy_tasks(conn: psycopg.Connection, data: DataSet) -> None:
                 "created_at": _ts(created),
                 "updated_at": _ts(created),
                 "version": "1",
+                "deleted_at": _ts(created + TRASHED_AFTER) if trashed else "\\N",
             }
             lines.append("\t".join(row[name] for name in given) + "\n")
             if len(lines) >= BLOCK_ROWS:
@@ -143,31 +164,63 @@ def _copy_tasks(conn: psycopg.Connection, data: DataSet) -> None:
         copy.write("".join(lines))
 
 
+def _record_changes(conn: psycopg.Connection) -> None:
+    """The change log of every seeded task, as the project's writes would have left it: one
+    record per task, numbered per user in write order (a trashed task's last write is its
+    trashing), and each user's counter at its last number."""
+    given = ["owner_id", "kind", "object_id", "seq", "deleted", "changed_at"]
+    _check_covered(CHANGE_TABLE, _columns(conn, CHANGE_TABLE), [*given, "id"])
+    _check_covered(COUNTER_TABLE, _columns(conn, COUNTER_TABLE), ["owner_id", "seq"])
+    conn.execute(
+        f"""
+        INSERT INTO {CHANGE_TABLE} ({", ".join(given)})
+        SELECT owner_id, %s, id,
+               ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY COALESCE(deleted_at, updated_at), id),
+               deleted_at IS NOT NULL, COALESCE(deleted_at, updated_at)
+        FROM {TASK_TABLE}
+        """,  # noqa: E501
+        (SYNC_KIND,),
+    )
+    conn.execute(
+        f"INSERT INTO {COUNTER_TABLE} (owner_id, seq) "
+        f"SELECT owner_id, max(seq) FROM {CHANGE_TABLE} GROUP BY owner_id"
+    )
+
+
 def seed(conninfo: str, data: DataSet, *, password_hash: str, log=print) -> None:
     started = time.monotonic()
     with psycopg.connect(conninfo, autocommit=False) as conn:
-        conn.execute(f"TRUNCATE {TASK_TABLE}, {USER_TABLE} RESTART IDENTITY CASCADE")
+        conn.execute(
+            f"TRUNCATE {CHANGE_TABLE}, {COUNTER_TABLE}, {TASK_TABLE}, {USER_TABLE} "
+            "RESTART IDENTITY CASCADE"
+        )
         _copy_users(conn, data, password_hash)
         _copy_tasks(conn, data)
+        _record_changes(conn)
         for table in (USER_TABLE, TASK_TABLE):
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: E501
             )
         conn.commit()
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f"VACUUM (ANALYZE) {USER_TABLE}, {TASK_TABLE}")
+        conn.execute(
+            f"VACUUM (ANALYZE) {USER_TABLE}, {TASK_TABLE}, {CHANGE_TABLE}, {COUNTER_TABLE}"
+        )
     log(
-        f"seeded {data.name}: {data.total_users:,} users, {data.total_tasks:,} tasks "
+        f"seeded {data.name}: {data.total_users:,} users, {data.total_tasks:,} tasks and their "
+        f"change records ({data.deep_users * data.trashed_per_deep_user} in the trash) "
         f"in {time.monotonic() - started:.1f} s"
     )
 
 
 def task_ids_by_owner(conninfo: str, owners: list[int], limit: int = 100) -> dict[int, list[int]]:
+    """The first `limit` ids of each user's live tasks (not in the trash)."""
     with psycopg.connect(conninfo) as conn:
         rows = conn.execute(
             f"""
             SELECT owner_id, (array_agg(id ORDER BY id))[1:%s]
-            FROM {TASK_TABLE} WHERE owner_id = ANY(%s) GROUP BY owner_id
+            FROM {TASK_TABLE} WHERE owner_id = ANY(%s) AND deleted_at IS NULL
+            GROUP BY owner_id
             """,
             (limit, owners),
         ).fetchall()

@@ -14,7 +14,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from bench.baseline_app import COLUMNS, MAX_ID, SELECT, access_token_claims
+from bench.baseline_app import COLUMNS, LIVE, MAX_ID, SELECT, access_token_claims
 from bench.baseline_app import _task as task_dict
 
 JSON = "application/json"
@@ -92,7 +92,8 @@ def task_list(request: HttpRequest) -> HttpResponse:
     page_size = int(raw)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{SELECT} WHERE owner_id = %s ORDER BY created_at DESC, id DESC LIMIT {page_size + 1}",
+            f"{SELECT} WHERE owner_id = %s AND {LIVE} ORDER BY created_at DESC, id DESC "
+            f"LIMIT {page_size + 1}",
             [user_id],
         )
         rows = cursor.fetchall()
@@ -117,7 +118,9 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     row = None
     if task_id <= MAX_ID:
         with connection.cursor() as cursor:
-            cursor.execute(f"{SELECT} WHERE owner_id = %s AND id = %s LIMIT 21", [user_id, task_id])
+            cursor.execute(
+                f"{SELECT} WHERE owner_id = %s AND {LIVE} AND id = %s LIMIT 21", [user_id, task_id]
+            )
             row = cursor.fetchone()
     if row is None:
         # 404 rather than 403: a 403 would confirm the id exists.

@@ -4,7 +4,9 @@
 --
 -- DATA_FILE (written by bench/run.py) returns { users = { {token=, ids={...}, path=}, ... } }:
 -- real access tokens minted by the project's own token code, the ids of each user's tasks and,
--- for the deep-page scenario, the URL of that user's page 51. Each thread takes its own slice of
+-- for the scenarios that follow a URL the app gave out, that user's URL: page 51 (deep), a changes
+-- feed page from a sync token in the middle of the user's log (changes) or from the latest one
+-- (changes-empty), the trash's first page (trash). Each thread takes its own slice of
 -- the users (wrk 4.1 has no per-connection hook), and every request picks the next user of the
 -- slice, so one thread's connections carry many users' tokens.
 --
@@ -56,15 +58,21 @@ local function random_task(user)
    return user.ids[math.random(#user.ids)]
 end
 
+-- The user's own URL, walked by bench/run.py: a cursor or a sync token, opaque to wrk.
+local function user_path(user)
+   return wrk.format("GET", user.path, headers(user))
+end
+
 local builders = {
+   deep = user_path,
+   changes = user_path,
+   ["changes-empty"] = user_path,
+   trash = user_path,
    list = function(user)
       return wrk.format("GET", "/tasks/?page_size=20", headers(user))
    end,
    filtered = function(user)
       return wrk.format("GET", "/tasks/?completed=false&ordering=-due_date", headers(user))
-   end,
-   deep = function(user)
-      return wrk.format("GET", user.path, headers(user))
    end,
    retrieve = function(user)
       return wrk.format("GET", "/tasks/" .. random_task(user) .. "/", headers(user))

@@ -14,7 +14,9 @@ from tests.support.servers import REPO
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(280)]
 
-SCENARIOS = ("list", "filtered", "deep", "retrieve", "patch", "create")
+SCENARIOS = (
+    "list", "filtered", "deep", "retrieve", "changes", "changes-empty", "trash", "patch", "create",
+)  # fmt: skip
 APPS = ("project", "baseline")
 
 
@@ -73,8 +75,21 @@ def test_table_has_a_row_per_scenario_and_is_printed(smoke):
 def test_queries_were_counted_for_every_task_request(smoke):
     queries = smoke["results"]["queries"]
 
-    assert {"list", "filtered", "deep", "retrieve", "patch", "create"} <= set(queries)
+    assert set(SCENARIOS) <= set(queries)
     assert all(entry["queries"] >= 1 for entry in queries.values())
+
+
+def test_the_changes_feed_was_counted_and_explained_on_the_data_set(smoke):
+    feed = smoke["results"]["feed_queries"]["tiny"]
+
+    assert {name: entry["status"] for name, entry in feed.items()} == {
+        "changes": 200,
+        "changes page_size=500": 200,
+        "changes full sync": 200,
+        "changes-empty": 200,
+    }
+    assert "sync_change_feed_idx" in feed["changes"]["plans"][0]
+    assert "## The changes feed at tiny tasks" in smoke["markdown"]
 
 
 def test_memory_of_every_worker_was_read(smoke):
