@@ -25,7 +25,7 @@ help:
 	@echo "make sync-soak  1000 rounds of the changes feed under concurrent writers (SYNC_SEED=N: one)"
 	@echo "make compat  openapi.yaml vs the latest released contract: no break without a new major"
 	@echo "make clients the Python and TypeScript clients of openapi.yaml into build/clients"
-	@echo "make bench   the benchmark against the raw-ASGI baseline (1M tasks; ~10 min)"
+	@echo "make bench   the benchmark against the raw-ASGI baseline (1M tasks; ~16 min)"
 
 # --- install ----------------------------------------------------------------------------------
 install: $(VENV)/.installed
