@@ -282,13 +282,19 @@ def _bad(send, field: str):
     return _problem(send, 400, "/problems/validation-error", f"{field} is invalid.")
 
 
-async def _task_list(scope, send, user_id: int) -> None:
-    params = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+def _page_size(params: dict[str, str]) -> int | None:
+    """`page_size` (1 to 100, default 20), or None when it is invalid."""
     try:
         page_size = int(params.get("page_size", "20"))
-        if not 1 <= page_size <= 100:
-            raise ValueError
     except ValueError:
+        return None
+    return page_size if 1 <= page_size <= 100 else None
+
+
+async def _task_list(scope, send, user_id: int) -> None:
+    params = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+    page_size = _page_size(params)
+    if page_size is None:
         return await _bad(send, "page_size")
     ordering = params.get("ordering", "-created_at")
     if ordering not in ORDERINGS:
@@ -311,11 +317,8 @@ async def _task_list(scope, send, user_id: int) -> None:
 async def _task_trash_list(scope, send, user_id: int) -> None:
     """GET /tasks/trash/: the user's trashed tasks, last trashed first (no filters)."""
     params = dict(parse_qsl(scope["query_string"].decode("latin-1")))
-    try:
-        page_size = int(params.get("page_size", "20"))
-        if not 1 <= page_size <= 100:
-            raise ValueError
-    except ValueError:
+    page_size = _page_size(params)
+    if page_size is None:
         return await _bad(send, "page_size")
     where, args = ["owner_id = %s", "deleted_at IS NOT NULL"], [user_id]
     await _task_page(scope, send, params, page_size, TRASH_ORDERING, where, args, _trashed_task)
