@@ -1,6 +1,7 @@
 """Status codes, headers, scoping, auth and error shape of the task routes, over HTTP."""
 
 import pytest
+from django.utils import timezone
 
 from taskapi.tasks.models import IdempotencyRecord, Task
 from tests.factories import TaskFactory
@@ -464,3 +465,44 @@ def test_routes_answer_a_light_token_user(light_client, user):
     assert light_client.delete(f"/tasks/{task_id}/").status_code == 204
     assert light_client.delete(f"/tasks/trash/{task_id}/").status_code == 204
     assert Task.objects.filter(owner=user).count() == 0
+
+
+# --- a write that keeps losing its race ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "selector"),
+    [
+        ("put", "/tasks/{id}/", {"title": "mine"}, "task_list"),
+        ("patch", "/tasks/{id}/", {"title": "mine"}, "task_list"),
+        ("post", "/tasks/{id}/restore/", None, "task_trash_list"),
+    ],
+)
+def test_a_write_that_loses_every_race_is_a_409_that_changed_nothing(
+    api_client, user, monkeypatch, method, path, body, selector
+):
+    # Forced: a rival write must land between each read and its conditional UPDATE,
+    # MAX_WRITE_ATTEMPTS times in a row; here it lands just before each UPDATE is built.
+    from django.db.models import F
+
+    from taskapi.tasks import services
+
+    deleted_at = timezone.now() if selector == "task_trash_list" else None
+    task = TaskFactory(owner=user, title="theirs", deleted_at=deleted_at)
+    real = getattr(services, selector)
+    rivals = []
+
+    def rival_writes_first(*, user):
+        rivals.append(Task.objects.filter(pk=task.pk).update(version=F("version") + 1))
+        return real(user=user)
+
+    monkeypatch.setattr(services, selector, rival_writes_first)
+
+    response = getattr(api_client, method)(path.format(id=task.pk), body, format="json")
+
+    assert response.status_code == 409
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["type"] == "/problems/conflict"
+    assert len(rivals) == services.MAX_WRITE_ATTEMPTS
+    task.refresh_from_db()
+    assert (task.title, task.deleted_at, task.version) == ("theirs", deleted_at, 1 + len(rivals))

@@ -130,7 +130,8 @@ task_get = _task_operation(
     responses={**json_response(TaskOut), 304: NO_BODY, **problem_responses(401, 404, 503)},
 )
 
-_WRITE_PROBLEMS = problem_responses(400, 401, 404, 412, 413, 415, 503)
+# 409: a write without If-Match that lost its race MAX_WRITE_ATTEMPTS times (TaskWriteConflict).
+_WRITE_PROBLEMS = problem_responses(400, 401, 404, 409, 412, 413, 415, 503)
 
 task_replace = _task_operation(
     "taskReplace",
@@ -156,7 +157,7 @@ task_restore = _task_operation(
     "taskRestore",
     [TASK_ID, IF_MATCH],
     request=None,
-    responses={**json_response(TaskOut), **problem_responses(401, 404, 412, 503)},
+    responses={**json_response(TaskOut), **problem_responses(401, 404, 409, 412, 503)},
 )
 
 task_trash_list = _task_operation(
