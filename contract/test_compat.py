@@ -178,7 +178,8 @@ def add_optional_parameter(document: Document) -> None:
 
 
 def add_response_status(document: Document) -> None:
-    responses = paths(document)["/tasks/{id}/"]["patch"]["responses"]
+    responses = paths(document)["/tasks/{id}/"]["delete"]["responses"]
+    assert "409" not in responses  # a status the operation does not list yet
     responses["409"] = {"$ref": "#/components/responses/Conflict"}
 
 
