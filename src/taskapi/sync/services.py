@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from taskapi.core.purge import purge_in_batches
 from taskapi.sync.models import Change
 
 # Deletion records outlive the oldest token still accepted by this margin: it covers the time
@@ -93,20 +94,9 @@ def deletion_records_expired_before() -> datetime:
 
 
 def deletion_records_purge(*, batch_size: int = PURGE_BATCH_SIZE) -> int:
-    """Drop deletion records no accepted token can still need, in batches; returns how many.
+    """Drop deletion records no accepted token can still need; returns how many.
 
-    Safe on several instances at once: each batch is one DELETE of rows that still qualify.
+    Records of live objects are never purged: a full sync reads them.
     """
-    cutoff = deletion_records_expired_before()
-    purged = 0
-    while True:
-        ids = list(
-            Change.objects.filter(deleted=True, changed_at__lt=cutoff)
-            .order_by("changed_at")
-            .values_list("id", flat=True)[:batch_size]
-        )
-        if not ids:
-            return purged
-        # Re-checked: a restore since the SELECT made the record live again.
-        deleted, _ = Change.objects.filter(id__in=ids, deleted=True, changed_at__lt=cutoff).delete()
-        purged += deleted
+    expired = Change.objects.filter(deleted=True, changed_at__lt=deletion_records_expired_before())
+    return purge_in_batches(expired, oldest_first="changed_at", batch_size=batch_size)

@@ -46,10 +46,8 @@ class TaskPageOut(serializers.Serializer):
     previous = serializers.URLField(allow_null=True)
 
 
-class TrashedTaskPageOut(serializers.Serializer):
+class TrashedTaskPageOut(TaskPageOut):
     results = serializers.ListField(child=TrashedTaskOut(), max_length=MAX_PAGE_SIZE)
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
 
 
 class TaskChangesOut(serializers.Serializer):

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from taskapi.core.errors import PreconditionFailed
+from taskapi.core.purge import purge_in_batches
 from taskapi.sync.services import change_record
 from taskapi.tasks.errors import TaskNotFound, TaskWriteConflict
 from taskapi.tasks.models import SYNC_KIND, Task
@@ -171,20 +172,8 @@ def trash_expired_before() -> datetime:
 def trash_purge(*, batch_size: int = PURGE_BATCH_SIZE) -> int:
     """Erase tasks that have been in the trash longer than TRASH_RETENTION; returns how many.
 
-    Bounded batches, each one DELETE of rows that still qualify (a task restored since the
-    SELECT is kept), so several instances may run it at once: a row deleted by one is simply
-    not deleted again by the other. The change log already lists these tasks as deleted.
+    Across users on purpose: this is the one write that is not scoped to a user. The change log
+    already lists these tasks as deleted.
     """
-    cutoff = trash_expired_before()
-    erased = 0
-    while True:
-        # Across users on purpose: this is the one read that is not scoped to a user.
-        ids = list(
-            Task.objects.filter(deleted_at__lt=cutoff)
-            .order_by("deleted_at")
-            .values_list("id", flat=True)[:batch_size]
-        )
-        if not ids:
-            return erased
-        deleted, _ = Task.objects.filter(id__in=ids, deleted_at__lt=cutoff).delete()
-        erased += deleted
+    expired = Task.objects.filter(deleted_at__lt=trash_expired_before())
+    return purge_in_batches(expired, oldest_first="deleted_at", batch_size=batch_size)
