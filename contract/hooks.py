@@ -9,7 +9,9 @@
   trash, and "unchanged" means still in the trash, as it was. For the lists (GET /tasks/,
   GET /tasks/trash/, GET /tasks/changes/) it replays the query as B: B sees none of A's tasks
   or deleted ids (B creates none, so it sees none at all), and a sync token issued to A is a
-  400 for B, exactly like a garbled one.
+  400 for B, exactly like a garbled one. The same holds for labels: B's requests on A's label
+  ids answer like a missing id and leave the label as it was, B's GET /labels/ lists none of
+  A's, and a task B creates cannot carry A's label (the 400 a missing label id gets).
 
 Counters go to the JSON file named by CONTRACT_STATS_FILE, so the pytest side can prove the check
 and the token refresh really ran. Requests this module makes carry `X-Request-ID: isolation-...`
@@ -27,6 +29,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,6 +238,48 @@ def map_path_parameters(ctx: schemathesis.HookContext, path_parameters: dict[str
     return {**path_parameters, "id": _trashed_task_of_a(base_url)}
 
 
+# --- test data for labels -----------------------------------------------------------------
+
+# A generated label id is almost never one of A's labels, so a task write that carries labels
+# would only ever answer 400. In requests with an even number of labels, the generated ids are
+# replaced by labels A has created: the rest keep testing the refusal.
+LABELLED_WRITES = ("POST /tasks/", "PUT /tasks/{id}/", "PATCH /tasks/{id}/")
+FIXTURE_LABELS = 3
+_labels_of_a: dict[str, list[int]] = {}
+
+
+def _fixture_labels_of_a(base_url: str) -> list[int]:
+    with _lock:
+        if base_url not in _labels_of_a:
+            owner = account("A", base_url)
+            _labels_of_a[base_url] = [
+                _new_label(owner, "fixture")[0] for _ in range(FIXTURE_LABELS)
+            ]
+        return _labels_of_a[base_url]
+
+
+def _is_id(value: Any) -> bool:
+    return type(value) in (int, float) and value == int(value) and 1 <= value < 2**63
+
+
+@schemathesis.hook
+def map_body(ctx: schemathesis.HookContext, body: Any) -> Any:
+    operation = ctx.operation
+    if operation is None or operation.label not in LABELLED_WRITES or not isinstance(body, dict):
+        return body
+    labels = body.get("labels")
+    if not isinstance(labels, list) or len(labels) < 2:
+        return body
+    # Only well-formed ids are replaced (JSON Schema's integers include 5.0): a negative case's
+    # bad value stays bad.
+    if not all(_is_id(label_id) for label_id in labels):
+        return body
+    base_url = os.environ.get("CONTRACT_BASE_URL") or operation.schema.get_base_url()
+    fixtures = _fixture_labels_of_a(base_url)
+    _record("fixture.labels")
+    return {**body, "labels": [fixtures[i % len(fixtures)] for i in range(len(labels))]}
+
+
 # --- the isolation check -------------------------------------------------------------------
 
 
@@ -273,7 +318,7 @@ def _task_id_parameter(case: schemathesis.Case) -> str | None:
     return None
 
 
-LIST_PATHS = ("/tasks/", "/tasks/trash/", "/tasks/changes/")
+LIST_PATHS = ("/tasks/", "/tasks/trash/", "/tasks/changes/", "/labels/")
 # Operations on a task in the trash: their victim is one of A's deleted tasks.
 TRASH_PATHS = ("/tasks/{id}/restore/", "/tasks/trash/{id}/")
 
@@ -293,11 +338,14 @@ def _replay_as(
     *,
     path_parameters: dict[str, Any] | None = None,
     extra_headers: dict[str, str] | None = None,
+    body: Any = None,
 ) -> tuple[requests.Response, str]:
     """Send the generated request again, as `intruder`: same body, query and other headers."""
     probe = case.derive()
     if path_parameters:
         probe.path_parameters.update(path_parameters)
+    if body is not None:
+        probe.body = body
     for name in ("Authorization", "X-Request-ID", *(extra_headers or {})):
         probe.headers.pop(name, None)
     probe.headers["Authorization"] = f"Bearer {intruder.access_token()}"
@@ -350,6 +398,23 @@ def _victim_task(owner: Account, *, trashed: bool = False) -> tuple[int, Snapsho
         if snapshot.status != 200:
             raise AssertionError(f"task {task_id} of user A is not in A's trash")
     return task_id, snapshot
+
+
+def _new_label(owner: Account, purpose: str) -> tuple[int, Snapshot]:
+    created = owner.request(
+        "POST", "/labels/", json={"name": f"{purpose} {uuid.uuid4().hex[:12]}", "color": "#aa0000"}
+    )
+    if created.status_code != 201:
+        raise AssertionError(
+            f"user A could not create a label: {created.status_code} {created.text[:500]}"
+        )
+    label_id = created.json()["id"]
+    return label_id, _read_back_label(owner, label_id)
+
+
+def _read_back_label(owner: Account, label_id: int) -> Snapshot:
+    response = owner.request("GET", f"/labels/{label_id}/")
+    return Snapshot(response.status_code, response.content, None)
 
 
 def _read_back(
@@ -415,7 +480,12 @@ def _check_one_id(
     task_id: int,
     before: Snapshot,
     label: str,
+    *,
+    noun: str = "task",
+    read_back: Callable[[], Snapshot] | None = None,
 ) -> None:
+    """B's request on A's `task_id` (or label id, with `noun` and `read_back`) answers exactly
+    like one on a missing id, and leaves it unchanged."""
     _record(f"isolation.{case.operation.label}.{label}")
     missing_id = MISSING_ID_OFFSET + task_id
     pairs = [("generated headers", {})]
@@ -434,19 +504,23 @@ def _check_one_id(
         )
         if not theirs.same_as(nobodys):
             raise AssertionError(
-                f"User B can tell that task {task_id} of user A exists ({variant}): "
+                f"User B can tell that {noun} {task_id} of user A exists ({variant}): "
                 f"{case.method} on A's id and on a nonexistent id answer differently.\n"
                 f"A's id:\n  {theirs.describe()}\nNonexistent id:\n  {nobodys.describe()}"
             )
         if theirs.status < 400:
             raise AssertionError(
-                f"User B got {theirs.status} for {case.method} on task {task_id} of user A "
+                f"User B got {theirs.status} for {case.method} on {noun} {task_id} of user A "
                 f"({variant}); expected the 404 a nonexistent id gets.\n  {theirs.describe()}"
             )
-        after = _read_back(owner, task_id, trashed=_acts_on_trash(case), etag=before.etag)
+        if read_back is not None:
+            after = read_back()
+        else:
+            after = _read_back(owner, task_id, trashed=_acts_on_trash(case), etag=before.etag)
         if not _unchanged(before, after):
             raise AssertionError(
-                f"Task {task_id} of user A changed after user B's {case.method} ({variant}).\n"
+                f"The {noun} {task_id} of user A changed after user B's {case.method} "
+                f"({variant}).\n"
                 f"Before: {before.describe()}\nAfter:  {after.describe()}\n"
                 f"B's request: {theirs.curl}"
             )
@@ -457,6 +531,12 @@ def task_isolation(ctx: schemathesis.CheckContext, response: schemathesis.Respon
     """User B cannot read, change, delete or list user A's tasks, nor learn that they exist."""
     _remember_ids_of_a(response, case)
     _remember_tokens_of_a(response, case)
+    label_parameter = _label_id_parameter(case)
+    if label_parameter is not None:
+        _check_label(case, label_parameter)
+        return
+    if _carries_labels(case):
+        _check_labels_in_body(case)
     parameter = _task_id_parameter(case)
     if parameter is None and not _is_list_operation(case):
         return
@@ -480,6 +560,63 @@ def task_isolation(ctx: schemathesis.CheckContext, response: schemathesis.Respon
                 _check_one_id(
                     case, parameter, owner, intruder, base_url, generated, current, "generated-id"
                 )
+
+
+def _label_id_parameter(case: schemathesis.Case) -> str | None:
+    names = re.findall(r"\{([^}]+)\}", case.operation.path)
+    if case.operation.path.startswith("/labels/") and len(names) == 1:
+        return names[0]
+    return None
+
+
+def _check_label(case: schemathesis.Case, parameter: str) -> None:
+    """B's request on a label of A answers like one on a missing id and changes nothing."""
+    base_url = _base_url(case)
+    owner, intruder = account("A", base_url), account("B", base_url)
+    with _lock:
+        label_id, before = _new_label(owner, "isolation victim")
+        _check_one_id(
+            case,
+            parameter,
+            owner,
+            intruder,
+            base_url,
+            label_id,
+            before,
+            "victim",
+            noun="label",
+            read_back=lambda: _read_back_label(owner, label_id),
+        )
+        # A keeps no more labels than the run needs (a user may have at most 500).
+        owner.request("DELETE", f"/labels/{label_id}/")
+
+
+def _carries_labels(case: schemathesis.Case) -> bool:
+    body = case.body if isinstance(case.body, dict) else {}
+    return case.operation.label == "POST /tasks/" and isinstance(body.get("labels"), list)
+
+
+def _check_labels_in_body(case: schemathesis.Case) -> None:
+    """A task B creates with A's label id is refused exactly like one with a missing id."""
+    base_url = _base_url(case)
+    owner, intruder = account("A", base_url), account("B", base_url)
+    with _lock:
+        label_id, before = _new_label(owner, "isolation victim")
+        _record(f"isolation.{case.operation.label}.label-in-body")
+        theirs, nobodys = (
+            Answer.of(*_replay_as(case, intruder, base_url, body={**case.body, "labels": [id_]}))
+            for id_ in (label_id, MISSING_ID_OFFSET + label_id)
+        )
+        if not theirs.same_as(nobodys) or theirs.status != 400:
+            raise AssertionError(
+                f"User B's task with label {label_id} of user A is not refused like one with a "
+                f"missing label.\nA's label:\n  {theirs.describe()}\n"
+                f"Missing label:\n  {nobodys.describe()}"
+            )
+        after = _read_back_label(owner, label_id)
+        if not _unchanged(before, after):
+            raise AssertionError(f"Label {label_id} of user A changed: {after.describe()}")
+        owner.request("DELETE", f"/labels/{label_id}/")
 
 
 _known_tokens_of_a: set[str] = set()
@@ -522,7 +659,7 @@ def _check_list(case: schemathesis.Case, intruder: Account, base_url: str) -> No
     if leaked:
         raise AssertionError(f"User B's {label} shows tasks of user A: {leaked}\n  {curl}")
     if ids:
-        raise AssertionError(f"User B's {label} shows tasks B never created: {ids}\n  {curl}")
+        raise AssertionError(f"User B's {label} shows items B never created: {ids}\n  {curl}")
 
 
 # --- stale tokens ---------------------------------------------------------------------------
@@ -574,6 +711,13 @@ EXPLAINED_400 = {
     "GET /tasks/": {("cursor", "invalid")},
     "GET /tasks/trash/": {("cursor", "invalid")},
     "GET /tasks/changes/": {("sync_token", "invalid")},
+    # A generated label id is rarely one of the user's labels (map_body supplies real ones
+    # for half of the requests), and a generated name may repeat one the run already used.
+    "POST /tasks/": {("labels", "does_not_exist")},
+    "PUT /tasks/{id}/": {("labels", "does_not_exist")},
+    "PATCH /tasks/{id}/": {("labels", "does_not_exist")},
+    "POST /labels/": {("name", "unique"), (None, "limit")},
+    "PATCH /labels/{id}/": {("name", "unique")},
 }
 CONDITIONAL_WRITES = {
     "PUT /tasks/{id}/",
@@ -591,6 +735,28 @@ def _problem(response: schemathesis.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+# The coverage phase's scenarios that generate valid data (schemathesis.generation.meta.
+# CoverageScenario, "Positive scenarios").
+VALID_SCENARIOS = {
+    "example_value", "default_value", "enum_value", "const_value", "valid_string",
+    "valid_number", "valid_boolean", "valid_array", "valid_object", "null_value",
+    "minimum_length_string", "maximum_length_string", "near_boundary_length_string",
+    "minimum_value", "maximum_value", "near_boundary_number", "maximum_items_array",
+    "near_boundary_items_array", "enum_value_items_array", "object_only_required",
+    "object_required_and_optional", "object_additional_property", "default_positive_test",
+}  # fmt: skip
+
+
+def _is_positive(meta: Any) -> bool:
+    """Whether the case is meant to be valid. Schemathesis 4.32's coverage phase labels some
+    cases positive whose own scenario is a violation (an array with an item below its minimum,
+    or with more items than its maxItems): there, the scenario decides."""
+    if not meta.generation.mode.is_positive:
+        return False
+    scenario = getattr(getattr(meta.phase, "data", None), "scenario", None)
+    return scenario is None or str(scenario) in VALID_SCENARIOS
+
+
 @schemathesis.check
 def refusals_have_a_documented_reason(
     ctx: schemathesis.CheckContext, response: schemathesis.Response, case
@@ -602,7 +768,7 @@ def refusals_have_a_documented_reason(
     label = case.operation.label
     status = response.status_code
     problem = _problem(response)
-    positive = meta.generation.mode.is_positive
+    positive = _is_positive(meta)
     if positive and status == 400 and label in EXPLAINED_400:
         found = {(error.get("field"), error.get("code")) for error in problem.get("errors", [])}
         unexplained = found - EXPLAINED_400[label]

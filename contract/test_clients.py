@@ -159,12 +159,12 @@ def test_the_python_scenario_fails_when_a_response_does_not_parse_into_its_model
 
 
 def test_the_typescript_scenario_does_not_compile_against_a_different_task(tmp_path):
-    def task_with_labels(schemas: dict) -> None:
+    def task_with_an_estimate(schemas: dict) -> None:
         task = schemas["Task"]
-        task["properties"]["labels"] = {"type": "array", "items": {"type": "string"}}
-        task["required"].append("labels")
+        task["properties"]["estimate_minutes"] = {"type": "integer"}
+        task["required"].append("estimate_minutes")
 
-    contract = _altered_contract(tmp_path, task_with_labels)
+    contract = _altered_contract(tmp_path, task_with_an_estimate)
 
     compiled = _typescript_project(tmp_path, contract)
 

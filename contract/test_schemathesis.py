@@ -68,8 +68,10 @@ TASK_ID_OPERATIONS = (
     "POST /tasks/{id}/restore/",
     "DELETE /tasks/trash/{id}/",
 )
-# Operations that list tasks: B's replay must show none of A's.
-LIST_OPERATIONS = ("GET /tasks/", "GET /tasks/trash/", "GET /tasks/changes/")
+# Operations that take a label id: each generated case is replayed on a label of A.
+LABEL_ID_OPERATIONS = ("GET /labels/{id}/", "PATCH /labels/{id}/", "DELETE /labels/{id}/")
+# Operations that list tasks or labels: B's replay must show none of A's.
+LIST_OPERATIONS = ("GET /tasks/", "GET /tasks/trash/", "GET /tasks/changes/", "GET /labels/")
 
 
 @pytest.fixture
@@ -249,7 +251,7 @@ def hook_problems(stats: dict[str, int], cases: dict[str, dict[str, int]]) -> li
         expect(stats.get("auth.refresh.A", 0) >= 2, "user A's access token was never refreshed")
     # The isolation check runs on every response: at least once per generated single request
     # (shrinking and stateful steps add more).
-    for operation in TASK_ID_OPERATIONS:
+    for operation in (*TASK_ID_OPERATIONS, *LABEL_ID_OPERATIONS):
         generated = sum(cases[operation].get(p, 0) for p in ("examples", "coverage", "fuzzing"))
         probes = stats.get(f"isolation.{operation}.victim", 0)
         expect(
@@ -271,4 +273,10 @@ def hook_problems(stats: dict[str, int], cases: dict[str, dict[str, int]]) -> li
     # Stateful links (taskCreate -> taskGet/taskUpdate/...) hand A's own new ids to requests.
     generated = sum(stats.get(f"isolation.{op}.generated-id", 0) for op in TASK_ID_OPERATIONS)
     expect(generated > 0, "no request on an id A's own requests had created was replayed as B")
+    # Tasks created with labels: B's copy with A's label id is refused like a missing label.
+    expect(
+        stats.get("isolation.POST /tasks/.label-in-body", 0) > 0,
+        "no task create carrying labels was replayed as B with A's label",
+    )
+    expect(stats.get("fixture.labels", 0) > 0, "no task write was given A's real labels")
     return problems

@@ -27,3 +27,14 @@ class TaskFactory(factory.django.DjangoModelFactory):
 
     owner = factory.SubFactory(UserFactory)
     title = factory.Sequence(lambda n: f"Task {n}")
+
+
+class LabelFactory(factory.django.DjangoModelFactory):
+    """A label without a colour; owned by a fresh user unless `owner` is given."""
+
+    class Meta:
+        model = "labels.Label"
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"label {n}")
+    name_key = factory.LazyAttribute(lambda label: label.name.casefold())

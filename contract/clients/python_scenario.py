@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from cloud_task_api_client import AuthenticatedClient, Client
 from cloud_task_api_client.api.auth import auth_login, auth_refresh, auth_register
 from cloud_task_api_client.api.health import get_contract
+from cloud_task_api_client.api.labels import label_create, label_delete, label_list
 from cloud_task_api_client.api.tasks import (
     task_changes,
     task_create,
@@ -31,6 +32,9 @@ from cloud_task_api_client.api.tasks import (
 )
 from cloud_task_api_client.models import (
     InvalidTokenProblem,
+    Label,
+    LabelCreate,
+    LabelList,
     LoginIn,
     NotFoundProblem,
     PreconditionFailedProblem,
@@ -127,6 +131,29 @@ def list_every_open_task(client: AuthenticatedClient) -> tuple[list[int], int]:
         cursor = parse_qs(urlsplit(page.next_).query)["cursor"][0]
 
 
+def label_a_task(client: AuthenticatedClient) -> None:
+    """Label a task, find it by its label, then delete the label: the task loses it."""
+    created = label_create.sync_detailed(
+        client=client, body=LabelCreate(name="Errands", color="#3B82F6")
+    )
+    label = parsed(created, 201, Label)
+    assert (label.name, label.color) == ("Errands", "#3b82f6"), label
+    task = parsed(
+        task_create.sync_detailed(
+            client=client, body=TaskCreate(title="Buy stamps", labels=[label.id])
+        ),
+        201,
+        Task,
+    )
+    assert task.labels == [label.id], task
+    listed = parsed(label_list.sync_detailed(client=client), 200, LabelList)
+    assert [item.id for item in listed.results] == [label.id], listed
+    tagged = parsed(task_list.sync_detailed(client=client, label=[label.id]), 200, TaskPage)
+    assert [item.id for item in tagged.results] == [task.id], tagged
+    assert label_delete.sync_detailed(label.id, client=client).status_code == 204
+    assert parsed(task_get.sync_detailed(task.id, client=client), 200, Task).labels == []
+
+
 def main(base_url: str) -> None:
     anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
 
@@ -202,6 +229,7 @@ def main(base_url: str) -> None:
     assert (erased.status_code, erased.parsed) == (204, None)
     again = parsed(task_restore.sync_detailed(task.id, client=client), 404, NotFoundProblem)
     assert again.status == 404
+    label_a_task(client)
     print("python client scenario: every step parsed into its generated model")
 
 

@@ -4,6 +4,7 @@ urlpatterns = [
     path("", include("taskapi.core.urls")),
     path("auth/", include("taskapi.accounts.urls")),
     path("tasks/", include("taskapi.tasks.urls")),
+    path("labels/", include("taskapi.labels.urls")),
 ]
 
 handler400 = "taskapi.core.views.bad_request"

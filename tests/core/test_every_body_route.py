@@ -3,7 +3,8 @@ JSON nested deeper than any body of the API (400, quickly: it once was a Recursi
 
 The operations come from openapi.yaml, so a new one is covered the day it is documented. Each
 request is one the route would otherwise accept as far as the body: a fresh user's token where
-the route needs one, and an existing task where the path names one (a 404 would come first).
+the route needs one, and an existing task (or label) where the path names one (a 404 would come
+first).
 """
 
 import uuid
@@ -26,11 +27,13 @@ BODY_OPERATIONS = [operation for operation in contract_operations() if operation
 class Caller:
     headers: dict[str, str]
     task_id: int
+    label_id: int
 
 
 @pytest.fixture
 def caller(live_app) -> Caller:
-    """A fresh user, registered and logged in through the API, who owns one task."""
+    """A fresh user, registered and logged in through the API, who owns one task and one
+    label."""
     http = live_app.http
     email = f"body-{uuid.uuid4().hex[:12]}@example.com"
     registered = http.post("/auth/register/", json={"email": email, "password": PASSWORD})
@@ -40,15 +43,18 @@ def caller(live_app) -> Caller:
     headers = {"Authorization": f"Bearer {login.json()['access']}"}
     task = http.post("/tasks/", json={"title": "a task to write to"}, headers=headers)
     assert task.status_code == 201, task.text
-    return Caller(headers, task.json()["id"])
+    label = http.post("/labels/", json={"name": "a label to write to"}, headers=headers)
+    assert label.status_code == 201, label.text
+    return Caller(headers, task.json()["id"], label.json()["id"])
 
 
 def _send(live_app, caller: Caller, operation: Operation, *, body: bytes, content_type: str):
     headers = {"Content-Type": content_type}
     if operation.secured:
         headers.update(caller.headers)
+    target = caller.label_id if operation.path.startswith("/labels/") else caller.task_id
     return live_app.http.request(
-        operation.method, operation.url(id=caller.task_id), data=body, headers=headers
+        operation.method, operation.url(id=target), data=body, headers=headers
     )
 
 

@@ -59,11 +59,18 @@ def valid_requests(account: Account, task_id: int) -> dict[str, Request]:
         "taskTrashList": (auth, None),
         "taskRestore": (auth, None),
         "taskErase": (auth, None),
+        "labelList": (auth, None),
+        "labelCreate": (auth, {"name": f"label {uuid.uuid4().hex[:8]}"}),
+        "labelGet": (auth, None),
+        "labelUpdate": (auth, {"color": "#00ff00"}),
+        "labelDelete": (auth, None),
     }
 
 
 # These act on a task in the trash; the others on a live one.
 ON_TRASHED_TASK = {"taskRestore", "taskErase"}
+# These act on a label.
+ON_LABEL = {"labelGet", "labelUpdate", "labelDelete"}
 
 
 def _wait_until_ready(stack) -> None:  # type: ignore[no-untyped-def]
@@ -96,6 +103,8 @@ def test_every_database_operation_is_a_503_problem_while_the_database_is_cut(sta
     assert task.status_code == 201, task.text
     trashed = http.post("/tasks/", json={"title": "in the trash"}, headers=account.auth)
     assert http.delete(f"/tasks/{trashed.json()['id']}/", headers=account.auth).status_code == 204
+    label = http.post("/labels/", json={"name": "before the cut"}, headers=account.auth)
+    assert label.status_code == 201, label.text
     prepared = valid_requests(account, task.json()["id"])
     unprepared = {op.operation_id for op in DATABASE_OPERATIONS} - set(prepared)
     assert not unprepared, f"give these operations a valid request in valid_requests: {unprepared}"
@@ -105,6 +114,8 @@ def test_every_database_operation_is_a_503_problem_while_the_database_is_cut(sta
     def send(operation: Operation) -> tuple[requests.Response, float]:
         headers, body = prepared[operation.operation_id]
         target = trashed if operation.operation_id in ON_TRASHED_TASK else task
+        if operation.operation_id in ON_LABEL:
+            target = label
         started = time.monotonic()
         response = stack.http.request(
             operation.method,

@@ -35,6 +35,7 @@ def test_create_returns_201_with_location_and_etag(api_client, user):
         "due_date": None,
         "created_at": task.created_at.isoformat().replace("+00:00", "Z"),
         "updated_at": task.updated_at.isoformat().replace("+00:00", "Z"),
+        "labels": [],
     }
     assert task.owner_id == user.id
 
@@ -117,6 +118,7 @@ def test_create_without_a_token_is_401(client):
         ("get", "/tasks/trash/"),
         ("post", "/tasks/1/restore/"),
         ("delete", "/tasks/trash/1/"),
+        ("get", "/tasks/?label=1"),
     ],
 )
 def test_every_task_route_needs_a_token(client, method, path):

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from taskapi.tasks.models import Task
-from tests.factories import TaskFactory
+from tests.factories import LabelFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,13 +136,14 @@ def test_restore_is_two_queries_and_the_record(light_client, user):
     assert count == 2 + _record()  # read it from the trash, one conditional UPDATE
 
 
-def test_erase_is_one_query(light_client, user):
+def test_erase_is_three_queries_with_the_task_label_links(light_client, user):
     task = TaskFactory(owner=user, deleted_at=T0)
 
     count, response = _count(lambda: light_client.delete(f"/tasks/trash/{task.pk}/"))
 
     assert response.status_code == 204
-    assert count == 1
+    # Django's delete collector: select the task, delete its label links, delete it.
+    assert count == 3
 
 
 def test_trash_is_one_query_a_page(light_client, user):
@@ -172,3 +173,61 @@ def test_changes_are_at_most_two_queries_a_page_whatever_the_page_size(light_cli
 
     assert max(counts) == 2  # the change log's range, then the live tasks it names
     assert min(counts) == 1  # a page without a live task (the empty last one) reads no tasks
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def labelled_tasks(user, many_tasks):
+    first, second = LabelFactory(owner=user), LabelFactory(owner=user)
+    for index, task in enumerate(many_tasks):
+        task.labels.set([first, second] if index % 2 else [first])
+    return first, second
+
+
+def test_a_list_of_labelled_tasks_is_still_one_query_a_page(light_client, labelled_tasks):
+    count, response = _count(lambda: light_client.get("/tasks/?page_size=100"))
+
+    assert response.status_code == 200
+    assert all(task["labels"] for task in response.json()["results"])
+    assert count == 1
+
+
+def test_a_label_filtered_list_is_one_query_a_page(light_client, labelled_tasks):
+    first, second = labelled_tasks
+    url = f"/tasks/?page_size=50&label={first.pk}&label={second.pk}"
+    counts = []
+    while url:
+        count, response = _count(lambda u=url: light_client.get(u))
+        counts.append(count)
+        url = response.json()["next"]
+
+    assert counts == [1, 1, 1]  # 125 tasks carry both labels
+
+
+def test_create_with_labels_checks_them_and_links_them_in_two_more_queries(light_client, user):
+    ids = [LabelFactory(owner=user).pk for _ in range(5)]
+
+    count, response = _count(
+        lambda: light_client.post("/tasks/", {"title": "x", "labels": ids}, format="json")
+    )
+
+    assert response.status_code == 201
+    assert count == 1 + 2 + _record()  # the task, the labels' check and their links
+
+
+def test_an_update_that_keeps_the_labels_writes_no_link(light_client, user):
+    label = LabelFactory(owner=user)
+    task = TaskFactory(owner=user)
+    task.labels.add(label)
+
+    same, _ = _count(
+        lambda: light_client.patch(f"/tasks/{task.pk}/", {"labels": [label.pk]}, format="json")
+    )
+    other, _ = _count(
+        lambda: light_client.patch(f"/tasks/{task.pk}/", {"labels": []}, format="json")
+    )
+
+    assert same == 2 + 1 + _record()  # read, check the label, conditional UPDATE
+    assert other == 2 + 1 + _record()  # read, conditional UPDATE, delete the link

@@ -23,10 +23,10 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from taskapi.tasks import views
+from taskapi.tasks import services, views
 from taskapi.tasks.models import IdempotencyRecord, Task
 from taskapi.tasks.services import trash_purge
-from tests.factories import TaskFactory
+from tests.factories import LabelFactory, TaskFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("file_database")]
 
@@ -170,3 +170,42 @@ def test_two_purges_at_once_erase_each_expired_task_once_and_keep_the_rest(user)
     assert not any(isinstance(result, BaseException) for result in erased), erased
     assert sum(erased) == len(expired)
     assert list(Task.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_a_label_deleted_while_a_task_write_puts_it_on_ends_with_the_task_changed(
+    user, monkeypatch
+):
+    """The deletion waits for the write that checked (and locked) the label, then takes the
+    label off that task too: no task is left carrying a deleted label's link, none loses a
+    label without a new version, and neither request fails."""
+    label = LabelFactory(owner=user)
+    task = TaskFactory(owner=user)
+    checked = threading.Event()
+    check = services.labels_checked
+
+    def check_then_linger(**kwargs):
+        label_ids = check(**kwargs)
+        checked.set()
+        threading.Event().wait(0.5)  # the deletion starts meanwhile, and must wait
+        return label_ids
+
+    monkeypatch.setattr(services, "labels_checked", check_then_linger)
+
+    def delete_once_checked():
+        assert checked.wait(10)
+        return _client(user).delete(f"/labels/{label.pk}/")
+
+    labelled, deleted = _run_together(
+        [
+            lambda: _client(user).patch(
+                f"/tasks/{task.pk}/", {"labels": [label.pk]}, format="json"
+            ),
+            delete_once_checked,
+        ]
+    )
+
+    assert (labelled.status_code, deleted.status_code) == (200, 204)
+    assert labelled.json()["labels"] == [label.pk]
+    task.refresh_from_db()
+    # 1 created, 2 labelled, 3 the label taken off again by the deletion.
+    assert (task.label_ids, task.version) == ([], 3)

@@ -39,6 +39,14 @@ const TASK_KEYS = everyKeyOf<Task>()([
   "due_date",
   "created_at",
   "updated_at",
+  "labels",
+]);
+const LABEL_KEYS = everyKeyOf<Schemas["Label"]>()([
+  "id",
+  "name",
+  "color",
+  "created_at",
+  "updated_at",
 ]);
 const PAGE_KEYS = everyKeyOf<Schemas["TaskPage"]>()(["results", "next", "previous"]);
 const USER_KEYS = everyKeyOf<Schemas["UserOut"]>()(["id", "email", "date_joined"]);
@@ -73,6 +81,7 @@ function task(body: Task | undefined, what: string): Task {
   assert.ok(PRIORITIES.includes(checked.priority), `${what}: priority`);
   assert.ok(checked.due_date === null || /^\d{4}-\d{2}-\d{2}$/.test(checked.due_date), what);
   assert.ok(isTimestamp(checked.created_at) && isTimestamp(checked.updated_at), what);
+  assert.ok(checked.labels.every((id) => Number.isInteger(id) && id >= 1), `${what}: labels`);
   return checked;
 }
 
@@ -269,6 +278,29 @@ async function main(baseUrl: string): Promise<void> {
     404,
   );
   assert.ok(missing.detail.length > 0);
+
+  // Label a task, find it by its label, delete the label: the task loses it.
+  const labelCreated = await client.POST("/labels/", {
+    body: { name: "Errands", color: "#3B82F6" },
+  });
+  assert.equal(labelCreated.response.status, 201);
+  const label = hasFields(labelCreated.data, LABEL_KEYS, "label");
+  assert.equal(label.color, "#3b82f6");
+  const labelled = await client.POST("/tasks/", {
+    body: { title: "Buy stamps", labels: [label.id] },
+  });
+  const stamps = task(labelled.data, "labelled task");
+  assert.deepEqual(stamps.labels, [label.id]);
+  const tagged = await client.GET("/tasks/", { params: { query: { label: [label.id] } } });
+  const taggedPage = hasFields(tagged.data, PAGE_KEYS, "page");
+  assert.deepEqual(
+    taggedPage.results.map((item) => item.id),
+    [stamps.id],
+  );
+  const dropped = await client.DELETE("/labels/{id}/", { params: { path: { id: label.id } } });
+  assert.equal(dropped.response.status, 204);
+  const unlabelled = await client.GET("/tasks/{id}/", { params: { path: { id: stamps.id } } });
+  assert.deepEqual(task(unlabelled.data, "unlabelled task").labels, []);
   console.log("typescript client scenario: every step matched its contract type");
 }
 

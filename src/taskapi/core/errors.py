@@ -72,6 +72,26 @@ class PreconditionFailed(DomainError):
     detail = "If-Match does not match the current ETag; read the resource again."
 
 
+class InvalidField(DomainError):
+    """A 400 validation problem about one field, found by a service rather than a serializer
+    (it needed the database: a name already taken, an id that is not one of the user's)."""
+
+    status = 400
+    type = "/problems/validation-error"
+    title = "Request is invalid."
+    field: str | None = None
+    code = "invalid"
+    message = "This value is invalid."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        error = {
+            "field": field if field is not None else self.field,
+            "code": self.code,
+            "message": message or self.message,
+        }
+        super().__init__("1 field failed validation.", errors=[error])
+
+
 class ServiceUnavailable(DomainError):
     status = 503
     type = "/problems/service-unavailable"

@@ -15,6 +15,7 @@ from typing import IO, Any
 import orjson
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
+from rest_framework.request import Request
 
 MAX_DEPTH = 32
 
@@ -51,3 +52,13 @@ def _depth_exceeds(data: Any, limit: int) -> bool:
             if isinstance(child, (dict, list)):
                 stack.append((child, depth + 1))
     return False
+
+
+def body_required(request: Request) -> None:
+    """A malformed-request 400 when there is no body at all: `{}` is a body, nothing is not.
+
+    DRF reads a request without content as empty data, which a PATCH serializer would take as
+    "change nothing"; the contract requires the body.
+    """
+    if request.stream is None:
+        raise ParseError("A JSON body is required.")

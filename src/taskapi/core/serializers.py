@@ -12,6 +12,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from taskapi.core.schema import IdField
+
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -58,3 +60,19 @@ class StrictDateField(serializers.DateField):
         if not isinstance(data, str) or not _ISO_DATE.fullmatch(data):
             self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(data)
+
+
+class StrictIdField(IdField):
+    """An id sent by a client: a positive JSON integer (not "5" or true); anything else fails
+    with `invalid`. A number with a zero fraction (5.0) is an integer to JSON Schema, and so
+    here. An id beyond int64 is well formed: like a path id, it names nothing, and whoever
+    looks it up must say so (never pass it to the database, which would overflow)."""
+
+    default_error_messages = {"invalid": "Not a valid id: use a positive integer."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if type(data) is float and data.is_integer():
+            data = int(data)
+        if type(data) is not int or data < 1:
+            self.fail("invalid")
+        return data

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "taskapi.core",
     "taskapi.accounts",
     "taskapi.sync",
+    "taskapi.labels",
     "taskapi.tasks",
 ]
 

@@ -1,20 +1,54 @@
 """Query parameters of GET /tasks/: filters and the ordering key, validated by django-filter."""
 
+import re
 from typing import Any
 
 import django_filters
+from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from taskapi.tasks.models import Priority, Task
+from taskapi.labels.selectors import MAX_LABEL_ID
+from taskapi.tasks.models import Priority, Task, TaskLabel
 
 ORDERINGS = ("created_at", "-created_at", "due_date", "-due_date", "updated_at", "-updated_at")
 DEFAULT_ORDERING = "-created_at"
 SEARCH_MAX_LENGTH = 200
+# Each `label` adds a semi-join to the query: bounded.
+MAX_LABEL_FILTERS = 10
 # Given but empty, these are not "no filter" (django-filter's reading) but an invalid value:
 # "" is no date, boolean or enum member. An empty `search` matches everything, as documented.
 NOT_BLANK = ("completed", "priority", "due_before", "due_after", "ordering")
+
+
+class _RepeatedParameter(forms.Widget):
+    """Every value of a repeated query parameter (`label=3&label=7`)."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
+        return list(data.getlist(name)) if hasattr(data, "getlist") else []
+
+
+class LabelIdsField(forms.Field):
+    widget = _RepeatedParameter
+    default_error_messages = {
+        "invalid": "Enter label ids: positive integers.",
+        "max_length": f"Filter by at most {MAX_LABEL_FILTERS} labels.",
+    }
+
+    def to_python(self, value: list[str]) -> list[int]:
+        # Digits only; a bound on their number keeps int() cheap (an id beyond int64 is still
+        # well formed, and matches nothing).
+        if any(not re.fullmatch(r"[1-9][0-9]{0,39}", raw) for raw in value):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        ids = sorted({int(raw) for raw in value})
+        if len(ids) > MAX_LABEL_FILTERS:
+            raise forms.ValidationError(self.error_messages["max_length"], code="max_length")
+        return ids
+
+
+class LabelIdsFilter(django_filters.Filter):
+    field_class = LabelIdsField
 
 
 class TaskFilter(django_filters.FilterSet):
@@ -34,6 +68,8 @@ class TaskFilter(django_filters.FilterSet):
         max_length=SEARCH_MAX_LENGTH,
         validators=[ProhibitNullCharactersValidator()],
     )
+    # Tasks that carry every one of these labels. Another user's label id matches nothing.
+    label = LabelIdsFilter(method="filter_labels")
     # Validated here with the filters; applied by the paginator, whose seek conditions need it.
     ordering = django_filters.ChoiceFilter(
         choices=[(o, o) for o in ORDERINGS], method="keep_queryset"
@@ -57,6 +93,17 @@ class TaskFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+    def filter_labels(
+        self, queryset: QuerySet[Task], name: str, value: list[int]
+    ) -> QuerySet[Task]:
+        if any(label_id > MAX_LABEL_ID for label_id in value):
+            return queryset.none()  # no label has such an id (and SQLite would overflow)
+        # One semi-join per label, each an index range on (label, task).
+        for label_id in value:
+            tagged = TaskLabel.objects.filter(label_id=label_id).values("task_id")
+            queryset = queryset.filter(pk__in=tagged)
+        return queryset
 
     def keep_queryset(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
         return queryset

@@ -4,8 +4,11 @@ from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
+from taskapi.labels.models import Label
+
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 10_000
+MAX_LABELS_PER_TASK = 20
 
 
 class Priority(models.TextChoices):
@@ -39,6 +42,7 @@ class Task(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     # Set while the task is in the trash; every selector but the trash's leaves such rows out.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    labels = models.ManyToManyField(Label, through="TaskLabel", related_name="tasks")
 
     class Meta:
         indexes = [
@@ -79,6 +83,48 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"task {self.pk}: {self.title}"
+
+    @property
+    def label_ids(self) -> list[int]:
+        """Ascending ids of the task's labels: as the services last wrote them, else as the
+        selectors read them with the task (`label_ids_text`), else with a query of its own."""
+        written = self.__dict__.get("_label_ids")
+        if written is not None:
+            return written
+        if "label_ids_text" in self.__dict__:
+            text = self.__dict__["label_ids_text"]
+            return sorted(int(part) for part in text.split(",")) if text else []
+        return sorted(self.label_links.values_list("label_id", flat=True))
+
+    @label_ids.setter
+    def label_ids(self, value: list[int]) -> None:
+        self.__dict__["_label_ids"] = sorted(value)
+
+
+class TaskLabel(models.Model):
+    """A label on a task. Written only by tasks/labelling.py, which keeps versions and the
+    change log in step."""
+
+    # No single-column indexes: the two below start with each column.
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="label_links", db_index=False
+    )
+    label = models.ForeignKey(
+        Label, on_delete=models.CASCADE, related_name="task_links", db_index=False
+    )
+
+    class Meta:
+        constraints = [
+            # Also the index that reads a task's labels (task first).
+            models.UniqueConstraint(fields=["task", "label"], name="task_label_unique"),
+        ]
+        indexes = [
+            # The label filter and a label's deletion look up tasks by label.
+            models.Index(fields=["label", "task"], name="task_label_by_label_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"label {self.label_id} on task {self.task_id}"
 
 
 class IdempotencyRecord(models.Model):

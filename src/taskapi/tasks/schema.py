@@ -23,7 +23,12 @@ from taskapi.core.schema import (
 from taskapi.sync.errors import SyncTokenExpired
 from taskapi.tasks import changes
 from taskapi.tasks.errors import IdempotencyKeyReused
-from taskapi.tasks.filters import DEFAULT_ORDERING, ORDERINGS, SEARCH_MAX_LENGTH
+from taskapi.tasks.filters import (
+    DEFAULT_ORDERING,
+    MAX_LABEL_FILTERS,
+    ORDERINGS,
+    SEARCH_MAX_LENGTH,
+)
 from taskapi.tasks.models import Priority
 from taskapi.tasks.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from taskapi.tasks.serializers import (
@@ -83,6 +88,17 @@ LIST_PARAMETERS = [
     OpenApiParameter("due_before", OpenApiTypes.DATE, QUERY),
     OpenApiParameter("due_after", OpenApiTypes.DATE, QUERY),
     OpenApiParameter("search", {"type": "string", "maxLength": SEARCH_MAX_LENGTH}, QUERY),
+    OpenApiParameter(
+        "label",
+        {
+            "type": "array",
+            "maxItems": MAX_LABEL_FILTERS,
+            "items": {"type": "integer", "format": "int64", "minimum": 1},
+        },
+        QUERY,
+        style="form",
+        explode=True,
+    ),
 ]
 
 

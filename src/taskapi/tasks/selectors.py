@@ -5,12 +5,12 @@ which scope it to the user.
 `owner_id` is ever compared, so no query loads the user.
 """
 
-from typing import Protocol
+from typing import Any, Protocol
 
-from django.db.models import QuerySet
+from django.db.models import Aggregate, CharField, OuterRef, QuerySet, Subquery
 
 from taskapi.tasks.errors import TaskNotFound
-from taskapi.tasks.models import Task
+from taskapi.tasks.models import Task, TaskLabel
 
 # Largest id a BigAutoField holds; a larger path id cannot exist, and SQLite would overflow.
 MAX_TASK_ID = 2**63 - 1
@@ -20,13 +20,43 @@ class HasId(Protocol):
     id: int
 
 
+class _IdList(Aggregate):
+    """A group's ids as text ("3,7"), in no particular order: GROUP_CONCAT on SQLite,
+    STRING_AGG on PostgreSQL."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s((%(expressions)s)::text, ',')",
+            **extra_context,
+        )
+
+
+def _with_label_ids(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """Each task with its label ids (`label_ids_text`, read by Task.label_ids), in the
+    same statement: a correlated subquery on the (task, label) index, not a query per page.
+    UPDATE and DELETE querysets drop it (Django clears annotations there)."""
+    ids = (
+        TaskLabel.objects.filter(task_id=OuterRef("pk"))
+        .values("task_id")
+        .annotate(ids=_IdList("label_id"))
+        .values("ids")
+    )
+    return tasks.annotate(label_ids_text=Subquery(ids))
+
+
 def task_list(*, user: HasId) -> QuerySet[Task]:
     """The user's tasks, without those in the trash."""
-    return Task.objects.filter(owner_id=user.id, deleted_at__isnull=True)
+    return _with_label_ids(Task.objects.filter(owner_id=user.id, deleted_at__isnull=True))
 
 
 def task_trash_list(*, user: HasId) -> QuerySet[Task]:
-    return Task.objects.filter(owner_id=user.id, deleted_at__isnull=False)
+    return _with_label_ids(Task.objects.filter(owner_id=user.id, deleted_at__isnull=False))
 
 
 def _get(tasks: QuerySet[Task], task_id: int) -> Task:

@@ -12,8 +12,15 @@ from taskapi.core.serializers import (
     StrictBooleanField,
     StrictCharField,
     StrictDateField,
+    StrictIdField,
 )
-from taskapi.tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Priority, Task
+from taskapi.tasks.models import (
+    DESCRIPTION_MAX_LENGTH,
+    MAX_LABELS_PER_TASK,
+    TITLE_MAX_LENGTH,
+    Priority,
+    Task,
+)
 
 
 class TaskCreateIn(InputSerializer):
@@ -28,6 +35,11 @@ class TaskCreateIn(InputSerializer):
     completed = StrictBooleanField(default=False)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.MEDIUM)
     due_date = StrictDateField(allow_null=True, default=None)
+    # Ids of the user's labels; repeats count once. Whether they are the user's is checked by
+    # the services (it needs the database).
+    labels = serializers.ListField(
+        child=StrictIdField(), max_length=MAX_LABELS_PER_TASK, default=list
+    )
 
 
 class TaskReplaceIn(TaskCreateIn):
@@ -58,7 +70,7 @@ def _timestamp(value: datetime | None) -> str | None:
 
 # The fields are declared for the schema (drf-spectacular), and a docstring here would become
 # the schema's description. to_representation builds the dict directly rather than through
-# nine DRF fields per task, the bulk of a list page's rendering cost (bench `lean-read`
+# ten DRF fields per task, the bulk of a list page's rendering cost (bench `lean-read`
 # variant); tests/tasks/test_serializers.py holds it to what the fields would render.
 class TaskOut(serializers.Serializer):
     # Bounds and choices state what the stored row holds (models.py constraints).
@@ -71,6 +83,9 @@ class TaskOut(serializers.Serializer):
     due_date = serializers.DateField(allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+    labels = serializers.ListField(
+        child=IdField(), max_length=MAX_LABELS_PER_TASK, source="label_ids"
+    )
 
     def to_representation(self, instance: Task) -> dict[str, Any]:
         return {
@@ -84,6 +99,7 @@ class TaskOut(serializers.Serializer):
             "due_date": instance.due_date.isoformat() if instance.due_date is not None else None,
             "created_at": _timestamp(instance.created_at),
             "updated_at": _timestamp(instance.updated_at),
+            "labels": instance.label_ids,
         }
 
 

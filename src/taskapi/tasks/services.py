@@ -19,6 +19,7 @@ from taskapi.core.errors import PreconditionFailed
 from taskapi.core.purge import purge_in_batches
 from taskapi.sync.services import change_record
 from taskapi.tasks.errors import TaskNotFound, TaskWriteConflict
+from taskapi.tasks.labelling import labels_checked, task_labels_write
 from taskapi.tasks.models import SYNC_KIND, Task
 from taskapi.tasks.selectors import (
     MAX_TASK_ID,
@@ -52,15 +53,19 @@ def _completed_at(
 @transaction.atomic
 def task_create(*, user: HasId, data: dict[str, Any]) -> Task:
     now = timezone.now()
-    completed = bool(data.get("completed", False))
+    fields = {name: value for name, value in data.items() if name != "labels"}
+    label_ids = labels_checked(user=user, label_ids=data.get("labels", []))
+    completed = bool(fields.get("completed", False))
     task = Task.objects.create(
-        **data,
+        **fields,
         owner_id=user.id,
         completed_at=now if completed else None,
         created_at=now,
         updated_at=now,
     )
+    task_labels_write(task_id=task.pk, old=[], new=label_ids)
     _record(user=user, task_ids=[task.pk])
+    task.label_ids = label_ids
     return task
 
 
@@ -88,8 +93,10 @@ def task_update(
         if not changes:
             return task  # an empty PATCH changes nothing, the version included
         now = timezone.now()
+        # `labels` is a set of link rows, not a column of the task's row.
+        label_ids = changes.get("labels")
         values = {
-            **changes,
+            **{name: value for name, value in changes.items() if name != "labels"},
             "completed_at": _completed_at(
                 was_completed=task.completed,
                 completed=changes.get("completed", task.completed),
@@ -100,12 +107,18 @@ def task_update(
             "version": task.version + 1,
         }
         with transaction.atomic():
+            if label_ids is not None:
+                label_ids = labels_checked(user=user, label_ids=label_ids)
             written = task_list(user=user).filter(pk=task.pk, version=task.version).update(**values)
             if written:
+                if label_ids is not None:
+                    task_labels_write(task_id=task.pk, old=task.label_ids, new=label_ids)
                 _record(user=user, task_ids=[task.pk])
         if written:
             for field, value in values.items():
                 setattr(task, field, value)
+            if label_ids is not None:
+                task.label_ids = label_ids
             return task
         task = task_get(user=user, task_id=task.pk)  # changed or deleted since read: 404 if gone
     raise TaskWriteConflict()
@@ -159,7 +172,7 @@ def task_erase(*, user: HasId, task_id: int) -> None:
     """
     if not 1 <= task_id <= MAX_TASK_ID:
         raise TaskNotFound()
-    # Nothing points at a task, so this is one DELETE statement, not a select-then-delete.
+    # Its label links go with it (the collector deletes them first).
     erased, _ = task_trash_list(user=user).filter(pk=task_id).delete()
     if not erased:
         raise TaskNotFound()

@@ -1,0 +1,62 @@
+"""The labels on tasks: checking that ids are the user's labels, writing a task's set of
+labels, and taking a deleted label off its tasks. Labels live in taskapi.labels; the link rows
+(TaskLabel) are the tasks app's, so only this module writes them."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import F
+from django.dispatch import receiver
+from django.utils import timezone
+
+from taskapi.core.errors import InvalidField
+from taskapi.labels.models import Label
+from taskapi.labels.selectors import label_ids_owned
+from taskapi.labels.signals import label_deleting
+from taskapi.sync.services import change_record
+from taskapi.tasks.models import SYNC_KIND, Task, TaskLabel
+from taskapi.tasks.selectors import HasId
+
+
+class UnknownLabel(InvalidField):
+    # One message for "missing" and "someone else's", without the id: the answer must not
+    # depend on whose id it was (the isolation check compares bodies byte for byte).
+    field = "labels"
+    code = "does_not_exist"
+    message = "Each label id must be one of your labels."
+
+
+def labels_checked(*, user: HasId, label_ids: Iterable[int]) -> list[int]:
+    """The distinct label ids, sorted, if all are the user's labels; else a 400 on `labels`."""
+    wanted = sorted(set(label_ids))
+    if wanted and len(label_ids_owned(user=user, label_ids=wanted)) != len(wanted):
+        raise UnknownLabel()
+    return wanted
+
+
+def task_labels_write(*, task_id: int, old: list[int], new: list[int]) -> None:
+    """Change the task's labels from `old` to `new`, writing only the links that differ.
+
+    Inside the transaction that writes the task, after its version-conditional UPDATE: that the
+    UPDATE matched proves `old` is current (every change of labels bumps the version). The
+    labels in `new` were locked by labels_checked, so none can be deleted meanwhile.
+    """
+    removed, added = set(old) - set(new), sorted(set(new) - set(old))
+    if removed:
+        TaskLabel.objects.filter(task_id=task_id, label_id__in=removed).delete()
+    if added:
+        TaskLabel.objects.bulk_create(
+            [TaskLabel(task_id=task_id, label_id=label_id) for label_id in added]
+        )
+
+
+@receiver(label_deleting, sender=Label, dispatch_uid="tasks.labelling.label_deleting")
+def _take_label_off_tasks(sender: type[Label], *, owner_id: int, label_id: int, **_: Any) -> None:
+    """Its tasks change (their `labels` lose it): new version and `updated_at`, and a change
+    record for those not in the trash (trashed ones are recorded as restored, if ever)."""
+    labelled = Task.objects.filter(owner_id=owner_id, label_links__label_id=label_id)
+    # Joins and subqueries rather than lists of ids: a label may be on very many tasks.
+    live = list(labelled.filter(deleted_at__isnull=True).values_list("pk", flat=True))
+    changed = labelled.update(version=F("version") + 1, updated_at=timezone.now())
+    if changed and live:
+        change_record(owner_id=owner_id, kind=SYNC_KIND, object_ids=live)
