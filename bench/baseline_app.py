@@ -8,7 +8,10 @@ orjson. Served by the same Uvicorn flags, workers and nginx as the project.
 
 Routes: GET /health/, GET and POST /tasks/, GET and PATCH /tasks/{id}/, GET /tasks/changes/ (the
 changes feed: the project's change log and sync tokens, taskapi.sync), GET /tasks/trash/.
-Writes record themselves in the change log as the project's do, in the same statement.
+Writes record themselves in the change log as the project's do, in the same statement. Every
+task is read with its label ids in the same statement, and `GET /tasks/?label=` filters by
+labels, as taskapi.tasks.selectors and filters do; the writes never set labels (the benchmark
+sends none).
 Configured by the project's environment variables (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY or
 JWT_SIGNING_KEY, ACCESS_TOKEN_LIFETIME, DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE, DB_POOL_TIMEOUT,
 DB_STATEMENT_TIMEOUT_MS, SYNC_TOKEN_MAX_AGE_DAYS).
@@ -21,6 +24,7 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import re
 import time
 from urllib.parse import parse_qsl, urlencode
 
@@ -36,8 +40,18 @@ COLUMNS = (
     "id", "owner_id", "title", "description", "completed", "completed_at", "priority",
     "due_date", "version", "created_at", "updated_at", "deleted_at",
 )  # fmt: skip
-SELECT = f"SELECT {', '.join(COLUMNS)} FROM tasks_task"
+# The task's label ids after the columns, as taskapi.tasks.selectors reads them: a correlated
+# subquery on the (task, label) index, in no particular order.
+LABEL_IDS_SQL = (
+    "(SELECT string_agg(label_id::text, ',') FROM tasks_tasklabel WHERE task_id = tasks_task.id)"
+)
+SELECT = f"SELECT {', '.join(COLUMNS)}, {LABEL_IDS_SQL} FROM tasks_task"
 DELETED_AT = COLUMNS.index("deleted_at")
+LABEL_IDS = len(COLUMNS)
+# Tasks that carry a label: one semi-join per label (taskapi.tasks.filters.filter_labels).
+HAS_LABEL = "id IN (SELECT task_id FROM tasks_tasklabel WHERE label_id = %s)"
+MAX_LABEL_FILTERS = 10
+LABEL_ID = re.compile(r"[1-9][0-9]{0,39}")
 # Live tasks: every read but the trash's leaves trashed ones out (taskapi.tasks.selectors).
 LIVE = "deleted_at IS NULL"
 # ordering -> (column, descending); ties broken by id in the same direction. due_date is
@@ -136,7 +150,12 @@ def _task(row: tuple) -> dict:
         "due_date": row[7],
         "created_at": row[9],
         "updated_at": row[10],
+        "labels": _label_ids(row[LABEL_IDS]),
     }
+
+
+def _label_ids(text: str | None) -> list[int]:
+    return sorted(int(part) for part in text.split(",")) if text else []
 
 
 def _trashed_task(row: tuple) -> dict:
@@ -292,7 +311,8 @@ def _page_size(params: dict[str, str]) -> int | None:
 
 
 async def _task_list(scope, send, user_id: int) -> None:
-    params = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+    pairs = parse_qsl(scope["query_string"].decode("latin-1"))
+    params = dict(pairs)
     page_size = _page_size(params)
     if page_size is None:
         return await _bad(send, "page_size")
@@ -311,6 +331,20 @@ async def _task_list(scope, send, user_id: int) -> None:
             return await _bad(send, "priority")
         where.append("priority = %s")
         args.append(params["priority"])
+    raw_labels = [value for name, value in pairs if name == "label"]
+    if raw_labels:
+        if not all(LABEL_ID.fullmatch(raw) for raw in raw_labels):
+            return await _bad(send, "label")
+        label_ids = sorted({int(raw) for raw in raw_labels})
+        if len(label_ids) > MAX_LABEL_FILTERS:
+            return await _bad(send, "label")
+        if label_ids[-1] > MAX_ID:
+            where.append("FALSE")  # no label has such an id
+        for label_id in label_ids:
+            where.append(HAS_LABEL)
+            args.append(label_id)
+        # The links keep every label, not the last one dict(pairs) holds.
+        params = {**params, "label": label_ids}
     await _task_page(scope, send, params, page_size, ordering, where, args, _task)
 
 
@@ -348,7 +382,7 @@ async def _task_page(scope, send, params, page_size, ordering, where, args, rend
     def link(row: tuple, back: bool) -> str:
         query = {k: v for k, v in params.items() if k != "cursor"}
         query["cursor"] = _cursor_encode(ordering, _iso(row[index]), row[0], back)
-        return f"{base}?{urlencode(query)}"
+        return f"{base}?{urlencode(query, doseq=True)}"
 
     body = {
         "results": [render(row) for row in rows],
@@ -446,7 +480,7 @@ async def _task_create(scope, receive, send, user_id: int) -> None:
             (user_id, *task.values(), user_id, user_id, SYNC_KIND, False, now),
         )
         (task_id,) = await cur.fetchone()
-    body = _dumps({"id": task_id, **task})
+    body = _dumps({"id": task_id, **task, "labels": []})
     headers = [*JSON, (b"location", f"/tasks/{task_id}/".encode()), (b"etag", b'"1"')]
     await _send(send, 201, body, headers)
 
@@ -470,7 +504,7 @@ async def _task_patch(scope, receive, send, user_id: int, task_id: int) -> None:
             row = await cur.fetchone()
             if row is None:
                 return await _problem(send, 404, "/problems/not-found", "Task not found.")
-            task = dict(zip(COLUMNS, row, strict=True))
+            task = dict(zip(COLUMNS, row[:LABEL_IDS], strict=True))
             now = dt.datetime.now(dt.UTC)
             completed = clean.get("completed", task["completed"])
             values = {
@@ -495,7 +529,7 @@ async def _task_patch(scope, receive, send, user_id: int, task_id: int) -> None:
     if not written:
         return await _problem(send, 409, "/problems/conflict", "The task changed meanwhile.")
     task.update(values)
-    row = tuple(task[name] for name in COLUMNS)
+    row = (*(task[name] for name in COLUMNS), row[LABEL_IDS])  # the labels stay as read
     headers = [*JSON, (b"etag", f'"{task["version"]}"'.encode())]
     await _send(send, 200, _dumps(_task(row)), headers)
 

@@ -36,7 +36,7 @@ import requests
 from bench import report
 from bench.experiments import VARIANTS
 from bench.flame_summary import self_time_by_package
-from bench.seed import DataSet, seed, task_ids_by_owner
+from bench.seed import DataSet, filtered_label_by_owner, seed, task_ids_by_owner
 from bench.stack import (
     NginxServer,
     PostgresServer,
@@ -116,6 +116,7 @@ SCENARIOS = {
     # writes, so the sync tokens walked at the start are still the latest in changes-empty.
     "list": ("GET /tasks/?page_size=20", 0.5),
     "filtered": ("GET /tasks/?completed=false&ordering=-due_date", 0.5),
+    "labelled": ("GET /tasks/?label={id}&page_size=20 (on 1 in 5 of the user's tasks)", 0.5),
     "deep": ("GET /tasks/ page 51 (cursor after 50 pages)", 0.5),
     "retrieve": ("GET /tasks/{id}/", 0.5),
     "changes": ("GET /tasks/changes/?sync_token= mid-log (page 6 of 100 tasks)", 0.5),
@@ -125,10 +126,13 @@ SCENARIOS = {
     "create": ("POST /tasks/", 0.4),
 }
 # Run on both data sets: 10k vs 1M. The changes feed's issue: "the feed costs the same at 10k
-# and at 1M tasks: index-backed, at most 2 queries per page".
-COMPARED = ("list", "deep", "changes", "changes-empty")
+# and at 1M tasks: index-backed, at most 2 queries per page"; the labels' issue asks the same of
+# the label-filtered list.
+COMPARED = ("list", "deep", "labelled", "changes", "changes-empty")
 # Sent by the deep-page users to a URL walked from the app's own answers (or a fixed one).
 PATH_SCENARIOS = ("deep", "changes", "changes-empty", "trash")
+# Sent by the token users, each to its own URL: its filtered label (bench/seed.py).
+LABELLED_PATH = "/tasks/?label={label_id}&page_size=20"
 DEEP_PAGES = 50
 # The `changes` page follows this many full pages of the default size (100): 600 of the deep
 # users' 1,100 changes are left after it, so it is a page of 100 tasks from mid-log.
@@ -446,6 +450,7 @@ SHAPE_KEYS = {
     "due_date",
     "created_at",
     "updated_at",
+    "labels",
 }
 
 
@@ -455,12 +460,16 @@ PATH_PAGES = {
     "changes": ("tasks", CHANGES_PAGE_SIZE, SHAPE_KEYS),
     "changes-empty": ("tasks", 0, SHAPE_KEYS),
     "trash": ("results", 20, SHAPE_KEYS | {"deleted_at"}),
+    "labelled": ("results", 20, SHAPE_KEYS),
 }
 
 
-def preflight(url: str, app: str, spec: AppSpec, user: dict, path_users: dict[str, dict]) -> None:
+def preflight(
+    url: str, app: str, spec: AppSpec, user: dict, path_users: dict[str, dict]
+) -> dict[str, list]:
     """One request per scenario the app is measured on, as wrk will send it: right status and
-    (for an app that answers with tasks) the Task shape."""
+    (for an app that answers with tasks) the Task shape. Returns the first page of each path
+    scenario as (id, labels) pairs, for the apps to be compared."""
     session = _session(user["token"])
     task_id = user["ids"][0]
     checks = {
@@ -480,6 +489,7 @@ def preflight(url: str, app: str, spec: AppSpec, user: dict, path_users: dict[st
         task = payload["results"][0] if "results" in payload else payload
         if spec.task_shaped and set(task) != SHAPE_KEYS:
             raise RuntimeError(f"{app} {name}: Task keys {sorted(task)} != {sorted(SHAPE_KEYS)}")
+    pages = {}
     for name, (key, count, keys) in PATH_PAGES.items():
         if not spec.measures(name):
             continue
@@ -493,6 +503,20 @@ def preflight(url: str, app: str, spec: AppSpec, user: dict, path_users: dict[st
             raise RuntimeError(f"{app} {name}: {response.status_code} {response.text[:300]}")
         if spec.task_shaped and any(set(item) != keys for item in items):
             raise RuntimeError(f"{app} {name}: keys {sorted(items[0])} != {sorted(keys)}")
+        if name == "labelled" and any(path_user["label"] not in i["labels"] for i in items):
+            raise RuntimeError(f"{app} labelled: a task without label {path_user['label']}")
+        pages[name] = [[item["id"], item.get("labels")] for item in items]
+    return pages
+
+
+def same_pages(pages: dict[str, dict[str, list]]) -> None:
+    """The first page of every path scenario holds the same tasks with the same labels on every
+    app that serves it as on the project (the baseline does the project's work, not less)."""
+    for app, by_scenario in pages.items():
+        for scenario, page in by_scenario.items():
+            expected = pages.get("project", {}).get(scenario)
+            if expected is not None and page != expected:
+                raise RuntimeError(f"{app}'s first {scenario} page differs from the project's")
 
 
 def settle(pids: list[int], *, step: float = 0.1, limit: float = 5.0) -> None:
@@ -619,6 +643,7 @@ def bench_dataset(
     deep_ids = dataset.deep_user_ids()
     tokens = django_side(env, "tokens", *map(str, token_user_ids + deep_ids))
     ids = task_ids_by_owner(conninfo, token_user_ids + deep_ids)
+    filtered_labels = filtered_label_by_owner(conninfo, token_user_ids)
 
     # Apps measured on a few scenarios only (the floor) are served on the main data set only.
     apps = {name: spec for name, spec in config.apps.items() if spec.serves_everything or is_main}
@@ -628,6 +653,7 @@ def bench_dataset(
         data_files = {}
         path_users_by_app = {}
         feeds = {}
+        first_pages = {}
         for app, spec in apps.items():
             url = served.url(app)
             users = [{"token": tokens[str(pk)], "ids": ids[pk]} for pk in token_user_ids]
@@ -635,13 +661,25 @@ def bench_dataset(
             write_lua_data(data_files[app], users)
             # The deep-page users' URLs, walked from this app's own cursors and sync tokens.
             path_users, feeds[app] = walk_paths(url, spec, tokens, ids, deep_ids)
+            if spec.measures("labelled"):
+                path_users["labelled"] = [
+                    {
+                        "token": tokens[str(pk)],
+                        "ids": ids[pk],
+                        "label": filtered_labels[pk],
+                        "path": LABELLED_PATH.format(label_id=filtered_labels[pk]),
+                    }
+                    for pk in token_user_ids
+                ]
             for scenario, scenario_users in path_users.items():
                 data_files[f"{app}-{scenario}"] = (
                     workdir / f"data-{dataset.name}-{app}-{scenario}.lua"
                 )
                 write_lua_data(data_files[f"{app}-{scenario}"], scenario_users)
             path_users_by_app[app] = path_users
-            preflight(url, app, spec, users[0], {s: u[0] for s, u in path_users.items()})
+            first_pages[app] = preflight(
+                url, app, spec, users[0], {s: u[0] for s, u in path_users.items()}
+            )
             # Warm every worker: imports, pools, token-version cache.
             wrk(
                 url,
@@ -652,12 +690,19 @@ def bench_dataset(
             )
 
         same_feed(feeds)
+        same_pages(first_pages)
         project_paths = {s: u[0] for s, u in path_users_by_app["project"].items()}
         # The feed's queries and plans on every data set (the issue: same cost at 10k and 1M).
         results.setdefault("feed_queries", {})[dataset.name] = django_side(
             env,
             "queries",
             str(write_spec(workdir, f"feed-{dataset.name}", feed_spec(project_paths))),
+        )
+        # The same for the label-filtered list (the labels' issue: index-backed, flat in size).
+        results.setdefault("label_queries", {})[dataset.name] = django_side(
+            env,
+            "queries",
+            str(write_spec(workdir, f"labels-{dataset.name}", label_spec(project_paths))),
         )
         if is_main:
             # Before the write scenarios change what the token users' lists hold.
@@ -752,6 +797,22 @@ def feed_spec(paths: dict[str, dict]) -> dict:
     }
 
 
+def label_spec(paths: dict[str, dict]) -> dict:
+    """The label-filtered list's requests for the in-process count, as a token user."""
+    labelled = paths["labelled"]["path"]
+    return {
+        "token": paths["labelled"]["token"],
+        "requests": {
+            "labelled": {"method": "GET", "path": labelled, "explain": True},
+            "labelled page_size=100": {
+                "method": "GET",
+                "path": labelled.replace("page_size=20", "page_size=100"),
+                "explain": True,
+            },
+        },
+    }
+
+
 def write_spec(workdir: Path, name: str, spec: dict) -> Path:
     path = workdir / f"queries-{name}.json"
     path.write_text(json.dumps(spec))
@@ -760,6 +821,8 @@ def write_spec(workdir: Path, name: str, spec: dict) -> Path:
 
 def count_queries(env, tokens, ids, token_user_ids, paths, workdir) -> dict:
     user = token_user_ids[0]
+    if paths["labelled"]["token"] != tokens[str(user)]:
+        raise RuntimeError("the labelled list is counted as another user than the list")
     task_id = ids[user][1]
     spec = {
         "token": tokens[str(user)],
@@ -775,6 +838,8 @@ def count_queries(env, tokens, ids, token_user_ids, paths, workdir) -> dict:
                 "method": "GET",
                 "path": "/tasks/?completed=false&ordering=-due_date&page_size=100",
             },
+            # The same user's filtered label (paths["labelled"] is the first token user's).
+            **label_spec(paths)["requests"],
             "retrieve": {"method": "GET", "path": f"/tasks/{task_id}/", "explain": True},
             "patch": {
                 "method": "PATCH",

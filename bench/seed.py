@@ -9,6 +9,11 @@ per user in the order the tasks were written, as tasks/migrations/0003_sync_reco
 existing tasks, with the per-user counter at the last number. One task in TRASH_EVERY of each
 deep-page user is in the trash, trashed after every task was written: its record is a deletion
 and the last of that user's log, as the project's DELETE leaves it.
+
+Every user has LABELS_PER_USER labels, and each task 0 to 2 of them, by its place j in its
+user's tasks: the user's first label (the filtered one, `filtered_label_by_owner`) on one task in
+FILTERED_EVERY, one of the other four on every other task. The links go in with the tasks' own
+write, so the change log needs nothing more.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ USER_TABLE = "accounts_user"
 TASK_TABLE = "tasks_task"
 CHANGE_TABLE = "sync_change"
 COUNTER_TABLE = "sync_changecounter"
+LABEL_TABLE = "labels_label"
+LINK_TABLE = "tasks_tasklabel"
 SYNC_KIND = "task"  # taskapi.tasks.models.SYNC_KIND
 TRASH_EVERY = 20  # of a deep-page user's tasks: 55 of 1,100 in the trash
 TRASHED_AFTER = dt.timedelta(days=30)  # after the task was created: later than every write
@@ -30,6 +37,10 @@ T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 DESCRIPTION = "Seeded by bench/seed.py: a description of typical length for a task, ~80 chars."
 PRIORITIES = ("low", "medium", "high")
 BLOCK_ROWS = 50_000
+LABELS_PER_USER = 5
+FILTERED_EVERY = 5  # the filtered label is on tasks j = 0, 5, 10 ...: 20 of 100, 220 of 1,100
+LABEL_NAMES = ("Filtered", "Work", "Home", "Errand", "Later")  # the first is the filtered one
+LABEL_COLORS = ("#d62728", "#1f77b4", None, "#2ca02c", "#ff7f0e")
 
 
 @dataclass(frozen=True)
@@ -164,6 +175,49 @@ def _copy_tasks(conn: psycopg.Connection, data: DataSet) -> None:
         copy.write("".join(lines))
 
 
+def _label_id(owner: int, index: int) -> int:
+    return (owner - 1) * LABELS_PER_USER + index + 1
+
+
+def _task_label_indexes(j: int) -> tuple[int, ...]:
+    """Which of its user's labels task j carries (0 to 2 of them; 0 is the filtered one)."""
+    filtered = (0,) if j % FILTERED_EVERY == 0 else ()
+    other = (1 + (j // 2) % (LABELS_PER_USER - 1),) if j % 2 == 1 else ()
+    return filtered + other
+
+
+def _copy_labels(conn: psycopg.Connection, data: DataSet) -> None:
+    columns = _columns(conn, LABEL_TABLE)
+    given = ["id", "owner_id", "name", "name_key", "color", "created_at", "updated_at"]
+    _check_covered(LABEL_TABLE, columns, given)
+    created = _ts(T0)
+    lines = []
+    for owner in range(1, data.total_users + 1):
+        for index, (name, color) in enumerate(zip(LABEL_NAMES, LABEL_COLORS, strict=True)):
+            row = (_label_id(owner, index), owner, name, name.casefold(), color or "\\N")
+            lines.append("\t".join(map(str, row)) + f"\t{created}\t{created}\n")
+    with conn.cursor().copy(f"COPY {LABEL_TABLE} ({', '.join(given)}) FROM STDIN") as copy:
+        copy.write("".join(lines))
+
+
+def _copy_links(conn: psycopg.Connection, data: DataSet) -> int:
+    """The tasks' labels, in the tasks' order; returns how many."""
+    given = ["id", "task_id", "label_id"]
+    _check_covered(LINK_TABLE, _columns(conn, LINK_TABLE), given)
+    link_id = 0
+    with conn.cursor().copy(f"COPY {LINK_TABLE} ({', '.join(given)}) FROM STDIN") as copy:
+        lines: list[str] = []
+        for task_id, owner, j in _task_rows(data):
+            for index in _task_label_indexes(j):
+                link_id += 1
+                lines.append(f"{link_id}\t{task_id}\t{_label_id(owner, index)}\n")
+            if len(lines) >= BLOCK_ROWS:
+                copy.write("".join(lines))
+                lines.clear()
+        copy.write("".join(lines))
+    return link_id
+
+
 def _record_changes(conn: psycopg.Connection) -> None:
     """The change log of every seeded task, as the project's writes would have left it: one
     record per task, numbered per user in write order (a trashed task's last write is its
@@ -191,25 +245,31 @@ def seed(conninfo: str, data: DataSet, *, password_hash: str, log=print) -> None
     started = time.monotonic()
     with psycopg.connect(conninfo, autocommit=False) as conn:
         conn.execute(
-            f"TRUNCATE {CHANGE_TABLE}, {COUNTER_TABLE}, {TASK_TABLE}, {USER_TABLE} "
-            "RESTART IDENTITY CASCADE"
+            f"TRUNCATE {CHANGE_TABLE}, {COUNTER_TABLE}, {LINK_TABLE}, {TASK_TABLE}, "
+            f"{LABEL_TABLE}, {USER_TABLE} RESTART IDENTITY CASCADE"
         )
         _copy_users(conn, data, password_hash)
+        _copy_labels(conn, data)
         _copy_tasks(conn, data)
+        labelled = time.monotonic()
+        links = _copy_links(conn, data)
+        labelled = time.monotonic() - labelled
         _record_changes(conn)
-        for table in (USER_TABLE, TASK_TABLE):
+        for table in (USER_TABLE, LABEL_TABLE, TASK_TABLE, LINK_TABLE):
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: E501
             )
         conn.commit()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
-            f"VACUUM (ANALYZE) {USER_TABLE}, {TASK_TABLE}, {CHANGE_TABLE}, {COUNTER_TABLE}"
+            f"VACUUM (ANALYZE) {USER_TABLE}, {LABEL_TABLE}, {TASK_TABLE}, {LINK_TABLE}, "
+            f"{CHANGE_TABLE}, {COUNTER_TABLE}"
         )
     log(
         f"seeded {data.name}: {data.total_users:,} users, {data.total_tasks:,} tasks and their "
-        f"change records ({data.deep_users * data.trashed_per_deep_user} in the trash) "
-        f"in {time.monotonic() - started:.1f} s"
+        f"change records ({data.deep_users * data.trashed_per_deep_user} in the trash), "
+        f"{data.total_users * LABELS_PER_USER:,} labels and {links:,} task labels "
+        f"(COPY {labelled:.1f} s) in {time.monotonic() - started:.1f} s"
     )
 
 
@@ -225,3 +285,13 @@ def task_ids_by_owner(conninfo: str, owners: list[int], limit: int = 100) -> dic
             (limit, owners),
         ).fetchall()
     return {owner: ids for owner, ids in rows}
+
+
+def filtered_label_by_owner(conninfo: str, owners: list[int]) -> dict[int, int]:
+    """Each user's filtered label: the one on every FILTERED_EVERY-th of its tasks."""
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute(
+            f"SELECT owner_id, id FROM {LABEL_TABLE} WHERE owner_id = ANY(%s) AND name_key = %s",
+            (owners, LABEL_NAMES[0].casefold()),
+        ).fetchall()
+    return dict(rows)

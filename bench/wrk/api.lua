@@ -6,8 +6,9 @@
 -- real access tokens minted by the project's own token code, the ids of each user's tasks and,
 -- for the scenarios that follow a URL the app gave out, that user's URL: page 51 (deep), a changes
 -- feed page from a sync token in the middle of the user's log (changes) or from the latest one
--- (changes-empty), the trash's first page (trash). Each thread takes its own slice of
--- the users (wrk 4.1 has no per-connection hook), and every request picks the next user of the
+-- (changes-empty), the trash's first page (trash); or, for every token user, the list of its
+-- tasks that carry its own filtered label (labelled). Each thread takes its own slice of the
+-- users (wrk 4.1 has no per-connection hook), and every request picks the next user of the
 -- slice, so one thread's connections carry many users' tokens.
 --
 -- No response() callback: wrk parses nothing it does not need, and counts status >= 400 (and
@@ -68,6 +69,7 @@ local builders = {
    changes = user_path,
    ["changes-empty"] = user_path,
    trash = user_path,
+   labelled = user_path,
    list = function(user)
       return wrk.format("GET", "/tasks/?page_size=20", headers(user))
    end,

@@ -15,7 +15,8 @@ from tests.support.servers import REPO
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(280)]
 
 SCENARIOS = (
-    "list", "filtered", "deep", "retrieve", "changes", "changes-empty", "trash", "patch", "create",
+    "list", "filtered", "labelled", "deep", "retrieve", "changes", "changes-empty", "trash",
+    "patch", "create",
 )  # fmt: skip
 APPS = ("project", "baseline")
 
@@ -90,6 +91,24 @@ def test_the_changes_feed_was_counted_and_explained_on_the_data_set(smoke):
     }
     assert "sync_change_feed_idx" in feed["changes"]["plans"][0]
     assert "## The changes feed at tiny tasks" in smoke["markdown"]
+
+
+def test_the_label_filtered_list_is_one_query_on_the_label_index(smoke):
+    labelled = smoke["results"]["label_queries"]["tiny"]["labelled"]
+
+    assert (labelled["status"], labelled["queries"]) == (200, 1)
+    assert "tasks_tasklabel" in labelled["sql"][0]
+    assert "## The label-filtered list at tiny tasks" in smoke["markdown"]
+
+
+def test_the_label_filtered_list_is_one_statement_a_request_under_load(smoke):
+    (run,) = [
+        run
+        for run in smoke["results"]["runs"]
+        if (run["app"], run["scenario"]) == ("project", "labelled")
+    ]
+
+    assert run["statements_per_request"]["sql"] <= 1.01
 
 
 def test_memory_of_every_worker_was_read(smoke):
