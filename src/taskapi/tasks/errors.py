@@ -21,3 +21,18 @@ class IdempotencyKeyReused(DomainError):
     type = "/problems/idempotency-key-reused"
     title = "Idempotency-Key reused with a different request."
     detail = "This Idempotency-Key was used with a different request body. Use a new key."
+
+
+class TaskFieldInvalid(DomainError):
+    """A field a service refuses, given the task it would change: the same problem as a
+    serializer's validation error."""
+
+    status = 400
+    type = "/problems/validation-error"
+    title = "Request is invalid."
+
+    def __init__(self, *, field: str, code: str, message: str) -> None:
+        super().__init__(
+            "1 field failed validation.",
+            errors=[{"field": field, "code": code, "message": message}],
+        )
