@@ -86,6 +86,7 @@ def test_due_at_keeps_its_microseconds_and_lower_case_separators_are_read(api_cl
         ({"due_at": ["2026-12-01T09:00:00Z"]}, ("due_at", "invalid")),
         ({"due_at": {"at": "2026-12-01T09:00:00Z"}}, ("due_at", "invalid")),
         ({"due_at": "2026-12-01T09:00:00Z\x00"}, ("due_at", "invalid")),
+        ({"due_at": "٢٠٢٦-12-01T09:00:00Z"}, ("due_at", "invalid")),  # Arabic-Indic digits
         (
             {"due_at": "9999-12-31T20:00:00Z", "time_zone": "Pacific/Kiritimati"},
             ("due_at", "out_of_range"),

@@ -3,8 +3,8 @@
 DRF's stock fields coerce: CharField turns the JSON number 1.2345678e30 into the string
 "1.2345678e+30" (an account was once created with that password), BooleanField takes "yes" and 1,
 DateField takes 20261201. The contract says `type: string`, `type: boolean`, `format: date`,
-`format: date-time`, so
-every app declares its input fields with these, and a value of the wrong JSON type is a 400.
+`format: date-time`, so every app declares its input fields with these, and a value of the wrong
+JSON type is a 400.
 """
 
 import re
@@ -14,9 +14,10 @@ from typing import Any
 from rest_framework import serializers
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# RFC 3339 section 5.6 date-time: the offset is required ("T" and "Z" may be lower case).
+# RFC 3339 section 5.6 date-time: the offset is required ("T" and "Z" may be lower case), and
+# digits are ASCII ones (\d alone also matches "٢", which fromisoformat happens to refuse).
 _RFC3339_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})"
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
 )
 
 
