@@ -35,10 +35,12 @@ from psycopg_pool import AsyncConnectionPool
 
 MAX_ID = 2**63 - 1
 PRIORITIES = {"low", "medium", "high"}
-# Every column, as Django's SELECT of the model has them.
+# Every column Django's SELECT of the model has (the due-time ones last, so the indexes below
+# stay as they were).
 COLUMNS = (
     "id", "owner_id", "title", "description", "completed", "completed_at", "priority",
     "due_date", "version", "created_at", "updated_at", "deleted_at",
+    "due_at", "time_zone", "due_day",
 )  # fmt: skip
 # The task's label ids after the columns, as taskapi.tasks.selectors reads them: a correlated
 # subquery on the (task, label) index, in no particular order.
@@ -52,12 +54,17 @@ LABEL_IDS = len(COLUMNS)
 HAS_LABEL = "id IN (SELECT task_id FROM tasks_tasklabel WHERE label_id = %s)"
 MAX_LABEL_FILTERS = 10
 LABEL_ID = re.compile(r"[1-9][0-9]{0,39}")
+DUE_AT, TIME_ZONE = COLUMNS.index("due_at"), COLUMNS.index("time_zone")
+# The due_date ordering walks due_day, the day a task is due (taskapi/tasks/due.py), on the
+# (owner_id, due_day, id) index; the baseline writes all-day due dates only, whose due_day is
+# the due_date.
+DUE_DAY = "due_day"
 # Live tasks: every read but the trash's leaves trashed ones out (taskapi.tasks.selectors).
 LIVE = "deleted_at IS NULL"
 # ordering -> (column, descending); ties broken by id in the same direction. due_date is
 # nullable: nulls last ascending, first descending (PostgreSQL's own defaults).
 ORDERINGS = {
-    name: (name.lstrip("-"), name.startswith("-"))
+    name: (name.lstrip("-").replace("due_date", DUE_DAY), name.startswith("-"))
     for name in ("created_at", "-created_at", "due_date", "-due_date", "updated_at", "-updated_at")
 }
 TRASH_ORDERING = "-deleted_at"  # the trash's only order (taskapi.tasks.views)
@@ -148,6 +155,8 @@ def _task(row: tuple) -> dict:
         "completed_at": row[5],
         "priority": row[6],
         "due_date": row[7],
+        "due_at": row[DUE_AT],
+        "time_zone": row[TIME_ZONE],
         "created_at": row[9],
         "updated_at": row[10],
         "labels": _label_ids(row[LABEL_IDS]),
@@ -259,7 +268,7 @@ def _segment_sql(
             args.append(seek[1])
         order = f"id {direction}"
     else:
-        if column == "due_date":
+        if column == DUE_DAY:
             where.append(f"{column} IS NOT NULL")
         if seek:
             where.append(f"{column} {op}= %s AND ({column} {op} %s OR id {op} %s)")
@@ -270,7 +279,7 @@ def _segment_sql(
 
 async def _fetch(where, args, column: str, descending: bool, seek, limit: int) -> list[tuple]:
     # Nulls last ascending, first descending: a nullable key is walked as two segments.
-    if column != "due_date":
+    if column != DUE_DAY:
         segments = [True]
     elif descending:
         segments = [False, True]
@@ -448,6 +457,7 @@ def _validate(data: object, *, partial: bool) -> dict | str:
         due = data["due_date"]
         try:
             clean["due_date"] = None if due is None else dt.date.fromisoformat(due)
+            clean["due_day"] = clean["due_date"]
         except (TypeError, ValueError):
             return "due_date"
     return clean
@@ -475,12 +485,12 @@ async def _task_create(scope, receive, send, user_id: int) -> None:
     async with state.pool.connection() as conn:
         cur = await conn.execute(
             "WITH written AS (INSERT INTO tasks_task (owner_id, title, description, completed, "
-            "completed_at, priority, due_date, version, created_at, updated_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s) RETURNING id) " + RECORD,
-            (user_id, *task.values(), user_id, user_id, SYNC_KIND, False, now),
+            "completed_at, priority, due_date, version, created_at, updated_at, due_day) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s) RETURNING id) " + RECORD,
+            (user_id, *task.values(), task["due_date"], user_id, user_id, SYNC_KIND, False, now),
         )
         (task_id,) = await cur.fetchone()
-    body = _dumps({"id": task_id, **task, "labels": []})
+    body = _dumps({"id": task_id, **task, "due_at": None, "time_zone": None, "labels": []})
     headers = [*JSON, (b"location", f"/tasks/{task_id}/".encode()), (b"etag", b'"1"')]
     await _send(send, 201, body, headers)
 

@@ -448,6 +448,8 @@ SHAPE_KEYS = {
     "completed_at",
     "priority",
     "due_date",
+    "due_at",
+    "time_zone",
     "created_at",
     "updated_at",
     "labels",

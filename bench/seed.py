@@ -141,7 +141,7 @@ def _copy_tasks(conn: psycopg.Connection, data: DataSet) -> None:
     columns = _columns(conn, TASK_TABLE)
     known = [
         "id", "owner_id", "title", "description", "completed", "completed_at", "priority",
-        "due_date", "created_at", "updated_at", "version", "deleted_at",
+        "due_date", "due_day", "created_at", "updated_at", "version", "deleted_at",
     ]  # fmt: skip
     given = [name for name in known if name in columns]
     _check_covered(TASK_TABLE, columns, given)
@@ -163,6 +163,7 @@ def _copy_tasks(conn: psycopg.Connection, data: DataSet) -> None:
                 "completed_at": _ts(created + day) if completed else "\\N",
                 "priority": PRIORITIES[task_id % 3],
                 "due_date": due,
+                "due_day": due,  # all-day tasks: the day they are due (taskapi/tasks/due.py)
                 "created_at": _ts(created),
                 "updated_at": _ts(created),
                 "version": "1",

@@ -1,6 +1,7 @@
 import factory
 
 from taskapi.accounts.models import User
+from taskapi.tasks.due import due_resolve
 
 PASSWORD = "correct-horse-battery-staple"  # what every factory user's password is
 
@@ -27,6 +28,16 @@ class TaskFactory(factory.django.DjangoModelFactory):
 
     owner = factory.SubFactory(UserFactory)
     title = factory.Sequence(lambda n: f"Task {n}")
+    due_date = None
+    due_at = None
+    time_zone = None
+    # Derived as the services derive it (a DB constraint holds it to due_date).
+    due_day = factory.LazyAttribute(
+        lambda task: due_resolve(
+            current=None,
+            changes={"due_date": task.due_date, "due_at": task.due_at, "time_zone": task.time_zone},
+        )["due_day"]
+    )
 
 
 class LabelFactory(factory.django.DjangoModelFactory):

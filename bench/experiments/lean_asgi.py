@@ -22,6 +22,8 @@ def _task_dict(task: Task) -> dict[str, Any]:
         "completed_at": task.completed_at,
         "priority": task.priority,
         "due_date": task.due_date,
+        "due_at": task.due_at,
+        "time_zone": task.time_zone,
         "created_at": task.created_at,
         "updated_at": task.updated_at,
     }
@@ -52,9 +54,9 @@ class LeanTaskFilter:
         if given.get("priority"):
             qs = qs.filter(priority=given["priority"])
         if given.get("due_before"):
-            qs = qs.filter(due_date__lte=given["due_before"])
+            qs = qs.filter(due_day__lte=given["due_before"])
         if given.get("due_after"):
-            qs = qs.filter(due_date__gte=given["due_after"])
+            qs = qs.filter(due_day__gte=given["due_after"])
         if given.get("search"):
             text = given["search"]
             Q = filters.Q

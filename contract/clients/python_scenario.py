@@ -10,6 +10,7 @@ failing step on the first mismatch.
 
 from __future__ import annotations
 
+import datetime
 import sys
 import uuid
 from typing import Any, TypeVar
@@ -108,6 +109,20 @@ def create_with_idempotency_key(client: AuthenticatedClient) -> tuple[Task, str]
     return task, created.headers["ETag"]
 
 
+def create_a_timed_task(client: AuthenticatedClient) -> None:
+    """A due time with its zone comes back in UTC (completed: not one of the open tasks)."""
+    new_york = datetime.timezone(datetime.timedelta(hours=-5))
+    body = TaskCreate(
+        title="Call the printer",
+        completed=True,
+        due_at=datetime.datetime(2026, 12, 31, 23, 30, tzinfo=new_york),
+        time_zone="America/New_York",
+    )
+    timed = parsed(task_create.sync_detailed(client=client, body=body), 201, Task)
+    assert timed.due_at == datetime.datetime(2027, 1, 1, 4, 30, tzinfo=datetime.UTC), timed
+    assert timed.time_zone == "America/New_York", timed
+
+
 def list_every_open_task(client: AuthenticatedClient) -> tuple[list[int], int]:
     """Every open task's id, following the `next` links' cursors; and how many pages it took."""
     ids: list[int] = []
@@ -181,6 +196,7 @@ def main(base_url: str) -> None:
         open_ids.append(parsed(more, 201, Task).id)
     done = task_create.sync_detailed(client=client, body=TaskCreate(title="Done", completed=True))
     assert parsed(done, 201, Task).completed is True
+    create_a_timed_task(client)
 
     listed, pages = list_every_open_task(client)
     assert sorted(listed) == sorted(open_ids), (listed, open_ids)

@@ -33,6 +33,8 @@ def test_create_returns_201_with_location_and_etag(api_client, user):
         "completed_at": None,
         "priority": "medium",
         "due_date": None,
+        "due_at": None,
+        "time_zone": None,
         "created_at": task.created_at.isoformat().replace("+00:00", "Z"),
         "updated_at": task.updated_at.isoformat().replace("+00:00", "Z"),
         "labels": [],

@@ -304,7 +304,12 @@ def _fresh_owner_with(rows: list[dict]) -> tuple[list[Task], APIClient]:
     owner = UserFactory()
     tasks = Task.objects.bulk_create(
         [
-            Task(owner=owner, completed_at=row["created_at"] if row["completed"] else None, **row)
+            Task(
+                owner=owner,
+                completed_at=row["created_at"] if row["completed"] else None,
+                due_day=row["due_date"],  # what the services derive for an all-day task
+                **row,
+            )
             for row in rows
         ]
     )

@@ -1,6 +1,7 @@
-"""The migration that gives existing tasks their change-log records, so a full sync sees them."""
+"""Data migrations: existing tasks get their change-log records, so a full sync sees them, and
+the internal due_day that the due filters and the due_date ordering read."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import connection
@@ -45,3 +46,24 @@ def test_existing_tasks_get_records_numbered_per_user_and_counters_that_continue
 def _latest():
     executor = MigrationExecutor(connection)
     return executor.loader.graph.leaf_nodes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_tasks_are_due_on_their_due_date_after_the_due_times_migration():
+    apps = _migrate([("tasks", "0003_sync_records")])
+    User, Task = apps.get_model("accounts", "User"), apps.get_model("tasks", "Task")
+    ada = User.objects.create(email="ada@example.com")
+    dated = Task.objects.create(owner=ada, title="dated", due_date=date(2026, 12, 31))
+    undated = Task.objects.create(owner=ada, title="undated")
+
+    apps = _migrate([("tasks", "0005_due_times")])
+    _migrate(_latest())
+
+    Task = apps.get_model("tasks", "Task")
+    rows = Task.objects.values_list("pk", "due_date", "due_at", "time_zone", "due_day")
+    assert sorted(rows) == sorted(
+        [
+            (dated.pk, date(2026, 12, 31), None, None, date(2026, 12, 31)),
+            (undated.pk, None, None, None, None),
+        ]
+    )

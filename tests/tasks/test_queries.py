@@ -24,6 +24,7 @@ def many_tasks(user):
                 created_at=T0 + timedelta(seconds=i // 3),
                 updated_at=T0,
                 due_date=date(2026, 1, 1 + i % 5) if i % 4 else None,
+                due_day=date(2026, 1, 1 + i % 5) if i % 4 else None,
             )
             for i in range(250)
         ]

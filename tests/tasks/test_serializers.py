@@ -30,6 +30,12 @@ def _direct(task: Task) -> list[tuple[str, object]]:
         {"completed": True, "completed_at": datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)},
         {"created_at": datetime(2026, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=2)))},
         {"title": "ünïcödé", "description": "line\nbreak", "priority": "low"},
+        # A due time given with an offset goes out in UTC, as the other timestamps do.
+        {
+            "due_at": datetime(2026, 12, 31, 23, 30, 0, 5, tzinfo=timezone(timedelta(hours=-5))),
+            "time_zone": "America/New_York",
+        },
+        {"due_at": datetime(2026, 3, 8, 7, tzinfo=UTC), "time_zone": "UTC"},
     ],
 )
 def test_task_out_renders_what_its_fields_would(fields):

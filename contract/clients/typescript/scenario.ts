@@ -37,6 +37,8 @@ const TASK_KEYS = everyKeyOf<Task>()([
   "completed_at",
   "priority",
   "due_date",
+  "due_at",
+  "time_zone",
   "created_at",
   "updated_at",
   "labels",
@@ -80,6 +82,8 @@ function task(body: Task | undefined, what: string): Task {
   assert.ok(checked.completed_at === null || isTimestamp(checked.completed_at), what);
   assert.ok(PRIORITIES.includes(checked.priority), `${what}: priority`);
   assert.ok(checked.due_date === null || /^\d{4}-\d{2}-\d{2}$/.test(checked.due_date), what);
+  assert.ok(checked.due_at === null || isTimestamp(checked.due_at), `${what}: due_at`);
+  assert.equal(checked.time_zone === null, checked.due_at === null, `${what}: time_zone`);
   assert.ok(isTimestamp(checked.created_at) && isTimestamp(checked.updated_at), what);
   assert.ok(checked.labels.every((id) => Number.isInteger(id) && id >= 1), `${what}: labels`);
   return checked;
@@ -181,6 +185,18 @@ async function main(baseUrl: string): Promise<void> {
   }
   const done = await client.POST("/tasks/", { body: { title: "Done", completed: true } });
   assert.equal(task(done.data, "completed task").completed, true);
+  // A due time with its zone comes back in UTC (completed: not one of the open tasks listed).
+  const timed = await client.POST("/tasks/", {
+    body: {
+      title: "Call the printer",
+      completed: true,
+      due_at: "2026-12-31T23:30:00-05:00",
+      time_zone: "America/New_York",
+    },
+  });
+  const timedTask = task(timed.data, "timed task");
+  assert.equal(timedTask.due_at, "2027-01-01T04:30:00Z");
+  assert.equal(timedTask.time_zone, "America/New_York");
 
   const listed: number[] = [];
   let pages = 0;

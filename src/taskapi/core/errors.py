@@ -83,10 +83,12 @@ class InvalidField(DomainError):
     code = "invalid"
     message = "This value is invalid."
 
-    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, field: str | None = None, code: str | None = None
+    ) -> None:
         error = {
             "field": field if field is not None else self.field,
-            "code": self.code,
+            "code": code or self.code,
             "message": message or self.message,
         }
         super().__init__("1 field failed validation.", errors=[error])

@@ -2,12 +2,13 @@
 
 DRF's stock fields coerce: CharField turns the JSON number 1.2345678e30 into the string
 "1.2345678e+30" (an account was once created with that password), BooleanField takes "yes" and 1,
-DateField takes 20261201. The contract says `type: string`, `type: boolean`, `format: date`, so
-every app declares its input fields with these, and a value of the wrong JSON type is a 400.
+DateField takes 20261201. The contract says `type: string`, `type: boolean`, `format: date`,
+`format: date-time`, so every app declares its input fields with these, and a value of the wrong
+JSON type is a 400.
 """
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from rest_framework import serializers
@@ -15,6 +16,11 @@ from rest_framework import serializers
 from taskapi.core.schema import IdField
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# RFC 3339 section 5.6 date-time: the offset is required ("T" and "Z" may be lower case), and
+# digits are ASCII ones (\d alone also matches "٢", which fromisoformat happens to refuse).
+_RFC3339_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
 
 
 class InputSerializer(serializers.Serializer):
@@ -76,3 +82,29 @@ class StrictIdField(IdField):
         if type(data) is not int or data < 1:
             self.fail("invalid")
         return data
+
+
+class StrictDateTimeField(serializers.DateTimeField):
+    """An RFC 3339 date-time with its offset, as an aware datetime in UTC.
+
+    DRF's DateTimeField takes a naive "2026-12-01T17:00:00" and reads it in the server's zone,
+    and lets an instant outside years 1 to 9999 in UTC escape as a 500 (OverflowError).
+    """
+
+    default_error_messages = {
+        "invalid": "Use an RFC 3339 date-time with an offset: 2026-12-01T17:00:00+01:00 or "
+        "2026-12-01T16:00:00Z.",
+        "out_of_range": "The date-time in UTC must be in the years 1 to 9999.",
+    }
+
+    def to_internal_value(self, data: Any) -> datetime:
+        if not isinstance(data, str) or not _RFC3339_DATE_TIME.fullmatch(data):
+            self.fail("invalid")
+        try:
+            value = datetime.fromisoformat(data.upper())  # 3.11 reads neither "t" nor "z"
+        except ValueError:  # a month 13, a leap second, an offset of 24:00
+            self.fail("invalid")
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            self.fail("out_of_range")

@@ -57,11 +57,12 @@ class TaskFilter(django_filters.FilterSet):
         choices=[("true", "true"), ("false", "false")], method="filter_completed"
     )
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
+    # due_day: the due date of an all-day task, the local date of a timed one (tasks/due.py).
     due_before = django_filters.DateFilter(
-        field_name="due_date", lookup_expr="lte", input_formats=["%Y-%m-%d"]
+        field_name="due_day", lookup_expr="lte", input_formats=["%Y-%m-%d"]
     )
     due_after = django_filters.DateFilter(
-        field_name="due_date", lookup_expr="gte", input_formats=["%Y-%m-%d"]
+        field_name="due_day", lookup_expr="gte", input_formats=["%Y-%m-%d"]
     )
     search = django_filters.CharFilter(
         method="filter_search",

@@ -9,6 +9,8 @@ from taskapi.labels.models import Label
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 10_000
 MAX_LABELS_PER_TASK = 20
+# The longest IANA zone name is 32 characters; twice that leaves room for new ones.
+TIME_ZONE_MAX_LENGTH = 64
 
 
 class Priority(models.TextChoices):
@@ -35,6 +37,18 @@ class Task(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.MEDIUM)
     due_date = models.DateField(null=True, blank=True)
+    # A due instant and the IANA zone it is meant in (tasks/due.py); at most one of due_date
+    # and due_at is set.
+    due_at = models.DateTimeField(null=True, blank=True)
+    # NULL, not "", for "no zone": the contract's value is null, and a constraint pairs it
+    # with due_at's NULL.
+    time_zone = models.CharField(  # noqa: DJ001
+        max_length=TIME_ZONE_MAX_LENGTH, null=True, blank=True
+    )
+    # Internal, never rendered: the day the task is due, due_date or the local date of due_at
+    # in time_zone. The due filters, the due_date ordering and its index use it, so that
+    # all-day and timed tasks sort and filter together by the day their owner sees.
+    due_day = models.DateField(null=True, blank=True)
     # Bumped on every write; the ETag, and the condition of every conditional UPDATE.
     version = models.PositiveIntegerField(default=1)
     # Set explicitly (not auto_now): writes are queryset UPDATEs, which skip auto_now.
@@ -48,7 +62,7 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["owner", "created_at", "id"], name="task_owner_created_idx"),
             models.Index(fields=["owner", "updated_at", "id"], name="task_owner_updated_idx"),
-            models.Index(fields=["owner", "due_date", "id"], name="task_owner_due_idx"),
+            models.Index(fields=["owner", "due_day", "id"], name="task_owner_due_day_idx"),
             # Partial: they hold only the trash, which is small beside the live tasks.
             models.Index(
                 fields=["owner", "deleted_at", "id"],
@@ -78,6 +92,27 @@ class Task(models.Model):
                 condition=models.Q(completed=True, completed_at__isnull=False)
                 | models.Q(completed=False, completed_at__isnull=True),
                 name="task_completed_at_matches_completed",
+            ),
+            # A task is due on a day or at an instant, never both; a zone goes with an instant.
+            models.CheckConstraint(
+                condition=models.Q(due_date__isnull=True) | models.Q(due_at__isnull=True),
+                name="task_due_date_or_due_at",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(due_at__isnull=True, time_zone__isnull=True)
+                | models.Q(due_at__isnull=False, time_zone__isnull=False),
+                name="task_time_zone_matches_due_at",
+            ),
+            # due_day follows due_date whatever code path writes the row, and is set exactly
+            # when the task is due at all (its value for due_at needs the zone database).
+            # `due_day IS NOT NULL` too: a NULL comparison is unknown, which a CHECK lets pass.
+            models.CheckConstraint(
+                condition=models.Q(due_date__isnull=True, due_at__isnull=True, due_day__isnull=True)
+                | models.Q(
+                    due_date__isnull=False, due_day=models.F("due_date"), due_day__isnull=False
+                )
+                | models.Q(due_at__isnull=False, due_day__isnull=False),
+                name="task_due_day_matches_due",
             ),
         ]
 

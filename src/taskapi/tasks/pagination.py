@@ -10,8 +10,12 @@ The encoding (base64 of a query string), link building and response shape are DR
 
 NULL due dates sort last ascending and first descending; SQL cannot compare them with `>`, so
 a nullable key is walked as two segments (dated rows, then undated ones, or the other way round)
-each of which is a plain index range on (owner, due_date, id). A page that crosses from one
+each of which is a plain index range on (owner, due_day, id). A page that crosses from one
 segment into the other costs a second query; no page costs more than two.
+
+The `due_date` ordering walks the internal column due_day (tasks/due.py): the due date of an
+all-day task, the local date of a timed one. Its cursors hold that day, as they held the due
+date before due_day existed, so cursors issued then still work.
 """
 
 import json
@@ -30,6 +34,8 @@ from taskapi.tasks.selectors import MAX_TASK_ID
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# The column behind the `due_date` ordering.
+DUE_DAY = "due_day"
 
 Value = datetime | date | None
 
@@ -42,8 +48,9 @@ class SortKey:
 
     @classmethod
     def parse(cls, ordering: str) -> "SortKey":
-        field = ordering.lstrip("-")
-        return cls(field=field, descending=ordering.startswith("-"), nullable=field == "due_date")
+        name = ordering.lstrip("-")
+        field = DUE_DAY if name == "due_date" else name
+        return cls(field=field, descending=ordering.startswith("-"), nullable=field == DUE_DAY)
 
     def value_of(self, task: Task) -> Value:
         return getattr(task, self.field)
@@ -56,7 +63,7 @@ class SortKey:
             return None
         if not isinstance(raw, str):
             raise ValueError("position is not a string")
-        if self.field == "due_date":
+        if self.field == DUE_DAY:
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
                 raise ValueError("not a date")
             return date.fromisoformat(raw)
@@ -197,7 +204,7 @@ class TaskCursorPagination(CursorPagination):
         after = "lt" if descending else "gt"
         if not has_value:
             # Ordering by the (constant, null) field too lets PostgreSQL walk the
-            # (owner, due_date, id) index instead of sorting every undated row by id.
+            # (owner, due_day, id) index instead of sorting every undated row by id.
             qs = queryset.filter(**{f"{field}__isnull": True}).order_by(
                 f"{sign}{field}", f"{sign}id"
             )

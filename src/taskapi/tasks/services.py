@@ -18,6 +18,7 @@ from django.utils import timezone
 from taskapi.core.errors import PreconditionFailed
 from taskapi.core.purge import purge_in_batches
 from taskapi.sync.services import change_record
+from taskapi.tasks.due import DUE_FIELDS, due_resolve
 from taskapi.tasks.errors import TaskNotFound, TaskWriteConflict
 from taskapi.tasks.labelling import labels_checked, task_labels_write
 from taskapi.tasks.models import SYNC_KIND, Task
@@ -40,6 +41,10 @@ def _record(*, user: HasId, task_ids: list[int], deleted: bool = False) -> None:
     change_record(owner_id=user.id, kind=SYNC_KIND, object_ids=task_ids, deleted=deleted)
 
 
+def _touches_due(changes: dict[str, Any]) -> bool:
+    return any(field in changes for field in DUE_FIELDS)
+
+
 def _completed_at(
     *, was_completed: bool, completed: bool, current: datetime | None, now: datetime
 ) -> datetime | None:
@@ -57,7 +62,7 @@ def task_create(*, user: HasId, data: dict[str, Any]) -> Task:
     label_ids = labels_checked(user=user, label_ids=data.get("labels", []))
     completed = bool(fields.get("completed", False))
     task = Task.objects.create(
-        **fields,
+        **{**fields, **due_resolve(current=None, changes=fields)},
         owner_id=user.id,
         completed_at=now if completed else None,
         created_at=now,
@@ -95,8 +100,12 @@ def task_update(
         now = timezone.now()
         # `labels` is a set of link rows, not a column of the task's row.
         label_ids = changes.get("labels")
+        row_changes = {name: value for name, value in changes.items() if name != "labels"}
         values = {
-            **{name: value for name, value in changes.items() if name != "labels"},
+            **row_changes,
+            # Resolved against this read of the task, so a retry after a lost race checks
+            # the rules again on what the other writer left (a due_date it just set, say).
+            **(due_resolve(current=task, changes=row_changes) if _touches_due(row_changes) else {}),
             "completed_at": _completed_at(
                 was_completed=task.completed,
                 completed=changes.get("completed", task.completed),
