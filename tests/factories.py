@@ -27,3 +27,5 @@ class TaskFactory(factory.django.DjangoModelFactory):
 
     owner = factory.SubFactory(UserFactory)
     title = factory.Sequence(lambda n: f"Task {n}")
+    # Distinct among siblings, as the services assign them (live siblings may not share one).
+    position = factory.Sequence(lambda n: n * 2**16)

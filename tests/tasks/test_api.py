@@ -35,6 +35,8 @@ def test_create_returns_201_with_location_and_etag(api_client, user):
         "due_date": None,
         "created_at": task.created_at.isoformat().replace("+00:00", "Z"),
         "updated_at": task.updated_at.isoformat().replace("+00:00", "Z"),
+        "parent_id": None,
+        "position": 0,
     }
     assert task.owner_id == user.id
 

@@ -13,7 +13,26 @@ from taskapi.core.serializers import (
     StrictCharField,
     StrictDateField,
 )
-from taskapi.tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Priority, Task
+from taskapi.tasks.models import (
+    DESCRIPTION_MAX_LENGTH,
+    POSITION_LIMIT,
+    TITLE_MAX_LENGTH,
+    Priority,
+    Task,
+)
+
+
+class TaskIdIn(IdField):
+    """A task id in a body: a JSON integer only (DRF's IntegerField takes "7" and 7.0 too).
+
+    Out of range is `does_not_exist`, like an id that is not the user's: the services answer
+    those, and one code for all of them reveals nothing.
+    """
+
+    def to_internal_value(self, data: Any) -> int:
+        if type(data) is not int:
+            self.fail("invalid")
+        return data
 
 
 class TaskCreateIn(InputSerializer):
@@ -28,10 +47,13 @@ class TaskCreateIn(InputSerializer):
     completed = StrictBooleanField(default=False)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.MEDIUM)
     due_date = StrictDateField(allow_null=True, default=None)
+    # POST only: the new task goes last under this parent (null: top level).
+    parent_id = TaskIdIn(allow_null=True, default=None)
 
 
 class TaskReplaceIn(TaskCreateIn):
-    pass
+    # Read-only after creation, ignored like the other read-only fields: reparent by moving.
+    parent_id = None  # type: ignore[assignment]
 
 
 class TaskPatchIn(TaskCreateIn):
@@ -40,6 +62,8 @@ class TaskPatchIn(TaskCreateIn):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["partial"] = True
         super().__init__(*args, **kwargs)
+
+    parent_id = None  # type: ignore[assignment]
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -71,6 +95,10 @@ class TaskOut(serializers.Serializer):
     due_date = serializers.DateField(allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+    parent_id = IdField(allow_null=True, read_only=True)
+    position = serializers.IntegerField(
+        min_value=-(POSITION_LIMIT - 1), max_value=POSITION_LIMIT - 1, read_only=True
+    )
 
     def to_representation(self, instance: Task) -> dict[str, Any]:
         return {
@@ -84,6 +112,8 @@ class TaskOut(serializers.Serializer):
             "due_date": instance.due_date.isoformat() if instance.due_date is not None else None,
             "created_at": _timestamp(instance.created_at),
             "updated_at": _timestamp(instance.updated_at),
+            "parent_id": instance.parent_id,
+            "position": instance.position,
         }
 
 
@@ -95,3 +125,11 @@ class TrashedTaskOut(TaskOut):
             **super().to_representation(instance),
             "deleted_at": _timestamp(instance.deleted_at),
         }
+
+
+class TaskMoveIn(InputSerializer):
+    """POST /tasks/{id}/move/. `parent_id` left out keeps the current parent; null is the top
+    level. `after_id` left out or null places the task first."""
+
+    parent_id = TaskIdIn(allow_null=True, required=False)
+    after_id = TaskIdIn(allow_null=True, required=False)
