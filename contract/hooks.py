@@ -10,6 +10,9 @@
   GET /tasks/trash/, GET /tasks/changes/) it replays the query as B: B sees none of A's tasks
   or deleted ids (B creates none, so it sees none at all), and a sync token issued to A is a
   400 for B, exactly like a garbled one.
+- The same check for task ids in bodies (`parent_id` of POST /tasks/, `parent_id` and
+  `after_id` of POST /tasks/{id}/move/, the latter on a task of B's own): B sending one of A's
+  task ids there gets exactly the answer a nonexistent id gets, and A's task is unchanged.
 
 Counters go to the JSON file named by CONTRACT_STATS_FILE, so the pytest side can prove the check
 and the token refresh really ran. Requests this module makes carry `X-Request-ID: isolation-...`
@@ -293,9 +296,12 @@ def _replay_as(
     *,
     path_parameters: dict[str, Any] | None = None,
     extra_headers: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
 ) -> tuple[requests.Response, str]:
     """Send the generated request again, as `intruder`: same body, query and other headers."""
     probe = case.derive()
+    if body is not None:
+        probe.body = body
     if path_parameters:
         probe.path_parameters.update(path_parameters)
     for name in ("Authorization", "X-Request-ID", *(extra_headers or {})):
@@ -452,12 +458,69 @@ def _check_one_id(
             )
 
 
+# Body fields holding a task id, per operation: B naming A's task there must look like a miss.
+TASK_ID_BODY_FIELDS = {
+    "POST /tasks/": ("parent_id",),
+    "POST /tasks/{id}/move/": ("parent_id", "after_id"),
+}
+
+
+def _check_body_ids(
+    case: schemathesis.Case, owner: Account, intruder: Account, base_url: str
+) -> None:
+    fields = TASK_ID_BODY_FIELDS.get(case.operation.label, ())
+    if not fields or not isinstance(case.body, dict):
+        return
+    path_parameters = {}
+    parameter = _task_id_parameter(case)
+    if parameter is not None:
+        # B moves a task of B's own, so the request gets as far as the body.
+        own = intruder.request("POST", "/tasks/", json={"title": "B's own task"})
+        path_parameters = {parameter: own.json()["id"]}
+    task_id, before = _victim_task(owner)
+    for field in fields:
+        _record(f"isolation.{case.operation.label}.body-{field}")
+        # Without parent_id a move checks after_id among the current siblings.
+        generated = {k: v for k, v in case.body.items() if field == "parent_id" or k != "parent_id"}
+        theirs, nobodys = (
+            Answer.of(
+                *_replay_as(
+                    case,
+                    intruder,
+                    base_url,
+                    path_parameters=path_parameters,
+                    # A fresh key: the two replays must not be taken for retries of each other.
+                    extra_headers={"If-Match": "*", "Idempotency-Key": uuid.uuid4().hex},
+                    body={**generated, field: id_},
+                )
+            )
+            for id_ in (task_id, MISSING_ID_OFFSET + task_id)
+        )
+        if not theirs.same_as(nobodys) or theirs.status < 400:
+            raise AssertionError(
+                f"User B can tell that task {task_id} of user A exists ({field} in the body): "
+                f"{case.method} with A's id and with a nonexistent id answer differently.\n"
+                f"A's id:\n  {theirs.describe()}\nNonexistent id:\n  {nobodys.describe()}"
+            )
+        after = _read_back(owner, task_id, etag=before.etag)
+        if not _unchanged(before, after):
+            raise AssertionError(
+                f"Task {task_id} of user A changed after user B named it as {field}.\n"
+                f"Before: {before.describe()}\nAfter:  {after.describe()}\n"
+                f"B's request: {theirs.curl}"
+            )
+
+
 @schemathesis.check
 def task_isolation(ctx: schemathesis.CheckContext, response: schemathesis.Response, case) -> None:
     """User B cannot read, change, delete or list user A's tasks, nor learn that they exist."""
     _remember_ids_of_a(response, case)
     _remember_tokens_of_a(response, case)
     parameter = _task_id_parameter(case)
+    if case.operation.label in TASK_ID_BODY_FIELDS:
+        base_url = _base_url(case)
+        with _lock:
+            _check_body_ids(case, account("A", base_url), account("B", base_url), base_url)
     if parameter is None and not _is_list_operation(case):
         return
     base_url = _base_url(case)

@@ -118,6 +118,7 @@ def test_create_without_a_token_is_401(client):
         ("get", "/tasks/changes/"),
         ("get", "/tasks/trash/"),
         ("post", "/tasks/1/restore/"),
+        ("post", "/tasks/1/move/"),
         ("delete", "/tasks/trash/1/"),
     ],
 )
