@@ -123,9 +123,7 @@ def test_update_is_two_queries_and_the_record_with_or_without_if_match(light_cli
     assert (plain, guarded) == (2 + _record(), 2 + _record())
 
 
-def test_delete_is_two_queries_the_lock_and_the_record_with_or_without_if_match(
-    light_client, user
-):
+def test_delete_is_two_queries_the_lock_and_the_record_with_or_without_if_match(light_client, user):
     plain_task, guarded_task = TaskFactory.create_batch(2, owner=user)
 
     plain, first = _count(lambda: light_client.delete(f"/tasks/{plain_task.pk}/"))

@@ -141,7 +141,7 @@ def test_a_move_to_the_top_level_with_a_null_parent(user):
 
 
 def test_a_move_under_itself_or_a_descendant_is_a_cycle(user):
-    top, middle, bottom = _chain(user, 3)
+    top, _middle, bottom = _chain(user, 3)
 
     for target in (top, bottom):
         with pytest.raises(FieldsInvalid) as excinfo:
@@ -180,7 +180,7 @@ def test_after_id_must_be_a_live_sibling_under_the_target_parent(user, other_use
 
 
 def test_a_move_records_the_task_in_the_change_log(user):
-    a, b = _new(user), _new(user)
+    _a, b = _new(user), _new(user)
     Change.objects.all().delete()
 
     task_move(user=user, task_id=b.pk, after_id=None)
@@ -329,7 +329,7 @@ def test_a_restored_task_whose_place_was_taken_comes_back_last(user):
 
 
 def test_erasing_a_task_erases_its_subtree(user):
-    top, middle, bottom = _chain(user, 3)
+    top, _middle, _bottom = _chain(user, 3)
     task_trash(user=user, task_id=top.pk)
 
     task_erase(user=user, task_id=top.pk)
@@ -412,7 +412,7 @@ def test_move_with_an_empty_body_places_the_task_first(api_client):
 
 
 def test_move_with_a_stale_if_match_is_a_412_and_moves_nothing(api_client):
-    a, b = _post(api_client), _post(api_client)
+    _a, b = _post(api_client), _post(api_client)
 
     response = api_client.post(
         f"/tasks/{b['id']}/move/", {"after_id": None}, format="json", HTTP_IF_MATCH='"9"'
