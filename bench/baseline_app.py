@@ -482,12 +482,28 @@ async def _task_create(scope, receive, send, user_id: int) -> None:
         "created_at": now,
         "updated_at": now,
     }
-    async with state.pool.connection() as conn:
+    async with state.pool.connection() as conn, conn.transaction():
+        # As the project does: a per-user lock, then the new task goes last among the top level.
+        await conn.execute(
+            "SELECT 1 FROM accounts_user WHERE id = %s FOR NO KEY UPDATE", (user_id,)
+        )
         cur = await conn.execute(
             "WITH written AS (INSERT INTO tasks_task (owner_id, title, description, completed, "
-            "completed_at, priority, due_date, version, created_at, updated_at, due_day) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s) RETURNING id) " + RECORD,
-            (user_id, *task.values(), task["due_date"], user_id, user_id, SYNC_KIND, False, now),
+            "completed_at, priority, due_date, version, created_at, updated_at, due_day, "
+            "position) VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s, (SELECT "
+            "COALESCE(MAX(position) + 65536, 0) FROM tasks_task WHERE owner_id = %s "
+            "AND parent_id IS NULL AND deleted_at IS NULL)) RETURNING id) " + RECORD,
+            (
+                user_id,
+                *task.values(),
+                task["due_date"],
+                user_id,
+                user_id,
+                user_id,
+                SYNC_KIND,
+                False,
+                now,
+            ),
         )
         (task_id,) = await cur.fetchone()
     body = _dumps({"id": task_id, **task, "due_at": None, "time_zone": None, "labels": []})

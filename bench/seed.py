@@ -141,7 +141,7 @@ def _copy_tasks(conn: psycopg.Connection, data: DataSet) -> None:
     columns = _columns(conn, TASK_TABLE)
     known = [
         "id", "owner_id", "title", "description", "completed", "completed_at", "priority",
-        "due_date", "due_day", "created_at", "updated_at", "version", "deleted_at",
+        "due_date", "due_day", "created_at", "updated_at", "version", "deleted_at", "position",
     ]  # fmt: skip
     given = [name for name in known if name in columns]
     _check_covered(TASK_TABLE, columns, given)
@@ -168,6 +168,8 @@ def _copy_tasks(conn: psycopg.Connection, data: DataSet) -> None:
                 "updated_at": _ts(created),
                 "version": "1",
                 "deleted_at": _ts(created + TRASHED_AFTER) if trashed else "\\N",
+                # Top level, in creation order, as the subtasks migration numbers them.
+                "position": str(j * 2**16),
             }
             lines.append("\t".join(row[name] for name in given) + "\n")
             if len(lines) >= BLOCK_ROWS:

@@ -8,10 +8,14 @@
   byte for byte unchanged. On the trash operations (restore, erase) A's task is one in A's
   trash, and "unchanged" means still in the trash, as it was. For the lists (GET /tasks/,
   GET /tasks/trash/, GET /tasks/changes/) it replays the query as B: B sees none of A's tasks
-  or deleted ids (B creates none, so it sees none at all), and a sync token issued to A is a
-  400 for B, exactly like a garbled one. The same holds for labels: B's requests on A's label
-  ids answer like a missing id and leave the label as it was, B's GET /labels/ lists none of
-  A's, and a task B creates cannot carry A's label (the 400 a missing label id gets).
+  or deleted ids (B sees only the tasks it created itself for the body check below), and a
+  sync token issued to A is a 400 for B, exactly like a garbled one. The same holds for labels:
+  B's requests on A's label ids answer like a missing id and leave the label as it was, B's
+  GET /labels/ lists none of A's, and a task B creates cannot carry A's label (the 400 a missing
+  label id gets).
+- The same check for task ids in bodies (`parent_id` of POST /tasks/, `parent_id` and
+  `after_id` of POST /tasks/{id}/move/, the latter on a task of B's own): B sending one of A's
+  task ids there gets exactly the answer a nonexistent id gets, and A's task is unchanged.
 
 Counters go to the JSON file named by CONTRACT_STATS_FILE, so the pytest side can prove the check
 and the token refresh really ran. Requests this module makes carry `X-Request-ID: isolation-...`
@@ -526,6 +530,63 @@ def _check_one_id(
             )
 
 
+# Tasks B created itself (to move them): B's lists may show these, and only these.
+_own_ids_of_b: set[int] = set()
+
+# Body fields holding a task id, per operation: B naming A's task there must look like a miss.
+TASK_ID_BODY_FIELDS = {
+    "POST /tasks/": ("parent_id",),
+    "POST /tasks/{id}/move/": ("parent_id", "after_id"),
+}
+
+
+def _check_body_ids(
+    case: schemathesis.Case, owner: Account, intruder: Account, base_url: str
+) -> None:
+    fields = TASK_ID_BODY_FIELDS.get(case.operation.label, ())
+    if not fields or not isinstance(case.body, dict):
+        return
+    path_parameters = {}
+    parameter = _task_id_parameter(case)
+    if parameter is not None:
+        # B moves a task of B's own, so the request gets as far as the body.
+        own = intruder.request("POST", "/tasks/", json={"title": "B's own task"}).json()["id"]
+        _own_ids_of_b.add(own)
+        path_parameters = {parameter: own}
+    task_id, before = _victim_task(owner)
+    for field in fields:
+        _record(f"isolation.{case.operation.label}.body-{field}")
+        # Without parent_id a move checks after_id among the current siblings.
+        generated = {k: v for k, v in case.body.items() if field == "parent_id" or k != "parent_id"}
+        theirs, nobodys = (
+            Answer.of(
+                *_replay_as(
+                    case,
+                    intruder,
+                    base_url,
+                    path_parameters=path_parameters,
+                    # A fresh key: the two replays must not be taken for retries of each other.
+                    extra_headers={"If-Match": "*", "Idempotency-Key": uuid.uuid4().hex},
+                    body={**generated, field: id_},
+                )
+            )
+            for id_ in (task_id, MISSING_ID_OFFSET + task_id)
+        )
+        if not theirs.same_as(nobodys) or theirs.status < 400:
+            raise AssertionError(
+                f"User B can tell that task {task_id} of user A exists ({field} in the body): "
+                f"{case.method} with A's id and with a nonexistent id answer differently.\n"
+                f"A's id:\n  {theirs.describe()}\nNonexistent id:\n  {nobodys.describe()}"
+            )
+        after = _read_back(owner, task_id, etag=before.etag)
+        if not _unchanged(before, after):
+            raise AssertionError(
+                f"Task {task_id} of user A changed after user B named it as {field}.\n"
+                f"Before: {before.describe()}\nAfter:  {after.describe()}\n"
+                f"B's request: {theirs.curl}"
+            )
+
+
 @schemathesis.check
 def task_isolation(ctx: schemathesis.CheckContext, response: schemathesis.Response, case) -> None:
     """User B cannot read, change, delete or list user A's tasks, nor learn that they exist."""
@@ -538,6 +599,10 @@ def task_isolation(ctx: schemathesis.CheckContext, response: schemathesis.Respon
     if _carries_labels(case):
         _check_labels_in_body(case)
     parameter = _task_id_parameter(case)
+    if case.operation.label in TASK_ID_BODY_FIELDS:
+        base_url = _base_url(case)
+        with _lock:
+            _check_body_ids(case, account("A", base_url), account("B", base_url), base_url)
     if parameter is None and not _is_list_operation(case):
         return
     base_url = _base_url(case)
@@ -658,8 +723,11 @@ def _check_list(case: schemathesis.Case, intruder: Account, base_url: str) -> No
     leaked = sorted(set(ids) & _known_ids_of_a)
     if leaked:
         raise AssertionError(f"User B's {label} shows tasks of user A: {leaked}\n  {curl}")
-    if ids:
-        raise AssertionError(f"User B's {label} shows items B never created: {ids}\n  {curl}")
+    # B creates tasks of its own (the body checks) but never a label.
+    own = set() if label == "GET /labels/" else _own_ids_of_b
+    strangers = [item_id for item_id in ids if item_id not in own]
+    if strangers:
+        raise AssertionError(f"User B's {label} shows items B never created: {strangers}\n  {curl}")
 
 
 # --- stale tokens ---------------------------------------------------------------------------
@@ -717,12 +785,20 @@ EXPLAINED_400 = {
     "GET /tasks/": {("cursor", "invalid")},
     "GET /tasks/trash/": {("cursor", "invalid")},
     "GET /tasks/changes/": {("sync_token", "invalid")},
-    # Due times (tasks/due.py) and labels: rules JSON Schema cannot state. A generated label id
-    # is rarely one of the user's labels (map_body supplies real ones for lists of two or more),
-    # and a generated label name may repeat one the run already used.
-    "POST /tasks/": DUE_TIME_400 | {("labels", "does_not_exist")},
+    # Due times (tasks/due.py), labels and subtasks: rules JSON Schema cannot state. A
+    # generated label id is rarely one of the user's labels (map_body supplies real ones for
+    # lists of two or more), a generated task id rarely one of the user's live tasks, or a
+    # fitting one, and a generated label name may repeat one the run already used.
+    "POST /tasks/": DUE_TIME_400
+    | {("labels", "does_not_exist"), ("parent_id", "does_not_exist"), ("parent_id", "max_depth")},
     "PUT /tasks/{id}/": DUE_TIME_400 | {("labels", "does_not_exist")},
     "PATCH /tasks/{id}/": DUE_TIME_400 | {("labels", "does_not_exist")},
+    "POST /tasks/{id}/move/": {
+        ("parent_id", "does_not_exist"),
+        ("parent_id", "cycle"),
+        ("parent_id", "max_depth"),
+        ("after_id", "does_not_exist"),
+    },
     "POST /labels/": {("name", "unique"), (None, "limit")},
     "PATCH /labels/{id}/": {("name", "unique")},
 }
@@ -731,6 +807,7 @@ CONDITIONAL_WRITES = {
     "PATCH /tasks/{id}/",
     "DELETE /tasks/{id}/",
     "POST /tasks/{id}/restore/",
+    "POST /tasks/{id}/move/",
 }
 
 

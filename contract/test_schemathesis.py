@@ -66,6 +66,7 @@ TASK_ID_OPERATIONS = (
     "PATCH /tasks/{id}/",
     "DELETE /tasks/{id}/",
     "POST /tasks/{id}/restore/",
+    "POST /tasks/{id}/move/",
     "DELETE /tasks/trash/{id}/",
 )
 # Operations that take a label id: each generated case is replayed on a label of A.
@@ -271,6 +272,12 @@ def hook_problems(stats: dict[str, int], cases: dict[str, dict[str, int]]) -> li
         "no request with a sync token issued to A was replayed as B",
     )
     # Stateful links (taskCreate -> taskGet/taskUpdate/...) hand A's own new ids to requests.
+    for key in (
+        "POST /tasks/.body-parent_id",
+        "POST /tasks/{id}/move/.body-parent_id",
+        "POST /tasks/{id}/move/.body-after_id",
+    ):
+        expect(stats.get(f"isolation.{key}", 0) > 0, f"no body id check ran: {key}")
     generated = sum(stats.get(f"isolation.{op}.generated-id", 0) for op in TASK_ID_OPERATIONS)
     expect(generated > 0, "no request on an id A's own requests had created was replayed as B")
     # Tasks created with labels: B's copy with A's label id is refused like a missing label.

@@ -38,6 +38,8 @@ class TaskFactory(factory.django.DjangoModelFactory):
             changes={"due_date": task.due_date, "due_at": task.due_at, "time_zone": task.time_zone},
         )["due_day"]
     )
+    # Distinct among siblings, as the services assign them (live siblings may not share one).
+    position = factory.Sequence(lambda n: n * 2**16)
 
 
 class LabelFactory(factory.django.DjangoModelFactory):

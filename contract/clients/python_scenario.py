@@ -27,6 +27,7 @@ from cloud_task_api_client.api.tasks import (
     task_erase,
     task_get,
     task_list,
+    task_move,
     task_restore,
     task_trash_list,
     task_update,
@@ -44,6 +45,7 @@ from cloud_task_api_client.models import (
     Task,
     TaskChanges,
     TaskCreate,
+    TaskMove,
     TaskPage,
     TaskPatch,
     TokenPair,
@@ -246,6 +248,21 @@ def main(base_url: str) -> None:
     again = parsed(task_restore.sync_detailed(task.id, client=client), 404, NotFoundProblem)
     assert again.status == 404
     label_a_task(client)
+
+    parent = parsed(
+        task_create.sync_detailed(client=client, body=TaskCreate(title="Parent")), 201, Task
+    )
+    child = task_create.sync_detailed(client=client, body=TaskCreate(title="Child"))
+    moved = task_move.sync_detailed(
+        parsed(child, 201, Task).id,
+        client=client,
+        body=TaskMove(parent_id=parent.id, after_id=None),
+    )
+    assert parsed(moved, 200, Task).parent_id == parent.id
+    children = task_list.sync_detailed(client=client, parent_id=parent.id)
+    assert [item.id for item in parsed(children, 200, TaskPage).results] == [
+        parsed(moved, 200, Task).id
+    ]
     print("python client scenario: every step parsed into its generated model")
 
 

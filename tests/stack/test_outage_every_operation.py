@@ -58,6 +58,7 @@ def valid_requests(account: Account, task_id: int) -> dict[str, Request]:
         "taskChanges": (auth, None),
         "taskTrashList": (auth, None),
         "taskRestore": (auth, None),
+        "taskMove": (auth, {"after_id": None}),
         "taskErase": (auth, None),
         "labelList": (auth, None),
         "labelCreate": (auth, {"name": f"label {uuid.uuid4().hex[:8]}"}),

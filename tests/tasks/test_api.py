@@ -38,6 +38,8 @@ def test_create_returns_201_with_location_and_etag(api_client, user):
         "created_at": task.created_at.isoformat().replace("+00:00", "Z"),
         "updated_at": task.updated_at.isoformat().replace("+00:00", "Z"),
         "labels": [],
+        "parent_id": None,
+        "position": 0,
     }
     assert task.owner_id == user.id
 
@@ -119,6 +121,7 @@ def test_create_without_a_token_is_401(client):
         ("get", "/tasks/changes/"),
         ("get", "/tasks/trash/"),
         ("post", "/tasks/1/restore/"),
+        ("post", "/tasks/1/move/"),
         ("delete", "/tasks/trash/1/"),
         ("get", "/tasks/?label=1"),
     ],

@@ -86,7 +86,10 @@ def test_ties_on_created_at_are_broken_by_id_in_the_same_direction(api_client, u
 def test_more_than_a_thousand_ties_page_through(api_client, user):
     # DRF's stock cursor skips ties with an OFFSET capped at 1000 and breaks here.
     Task.objects.bulk_create(
-        [Task(owner=user, title=f"t{i}", created_at=T0, updated_at=T0) for i in range(1100)]
+        [
+            Task(owner=user, title=f"t{i}", created_at=T0, updated_at=T0, position=i)
+            for i in range(1100)
+        ]
     )
 
     ids = _walk(api_client, "/tasks/?page_size=100")
@@ -308,9 +311,10 @@ def _fresh_owner_with(rows: list[dict]) -> tuple[list[Task], APIClient]:
                 owner=owner,
                 completed_at=row["created_at"] if row["completed"] else None,
                 due_day=row["due_date"],  # what the services derive for an all-day task
+                position=index,
                 **row,
             )
-            for row in rows
+            for index, row in enumerate(rows)
         ]
     )
     api = APIClient()

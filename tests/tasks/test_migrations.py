@@ -67,3 +67,23 @@ def test_existing_tasks_are_due_on_their_due_date_after_the_due_times_migration(
             (undated.pk, None, None, None, None),
         ]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_tasks_get_positions_per_user_in_creation_order_a_gap_apart():
+    apps = _migrate([("tasks", "0003_sync_records")])
+    User, Task = apps.get_model("accounts", "User"), apps.get_model("tasks", "Task")
+    ada, bob = (User.objects.create(email=f"{name}@example.com") for name in ("ada", "bob"))
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    second = Task.objects.create(owner=ada, title="second", created_at=t0.replace(day=2))
+    first = Task.objects.create(owner=ada, title="first", created_at=t0)
+    tie = Task.objects.create(owner=ada, title="tie, later id", created_at=t0.replace(day=2))
+    bobs = Task.objects.create(owner=bob, title="bob's", created_at=t0, deleted_at=t0)
+
+    apps = _migrate([("tasks", "0006_subtasks")])
+    _migrate(_latest())
+
+    Task = apps.get_model("tasks", "Task")
+    positions = dict(Task.objects.values_list("pk", "position"))
+    assert positions == {first.pk: 0, second.pk: 2**16, tie.pk: 2 * 2**16, bobs.pk: 0}
+    assert set(Task.objects.values_list("parent_id", flat=True)) == {None}

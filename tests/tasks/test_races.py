@@ -14,6 +14,7 @@ are driven in tests/stack.
 """
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -209,3 +210,47 @@ def test_a_label_deleted_while_a_task_write_puts_it_on_ends_with_the_task_change
     task.refresh_from_db()
     # 1 created, 2 labelled, 3 the label taken off again by the deletion.
     assert (task.label_ids, task.version) == ([], 3)
+
+
+# --- concurrent moves among siblings ------------------------------------------------------------
+
+
+def test_concurrent_moves_of_siblings_never_share_or_lose_a_position(user, monkeypatch):
+    # Every placement is computed, then held for a moment before it is written: without the
+    # per-user lock (services._lock_owner) two moves read the same neighbours and pick the same
+    # position (on PostgreSQL the unique index refuses the second: a 500).
+    from taskapi.tasks import services
+
+    compute = services.placement_after
+
+    def placement_then_wait(**kwargs):
+        placement = compute(**kwargs)
+        time.sleep(0.02)
+        return placement
+
+    monkeypatch.setattr(services, "placement_after", placement_then_wait)
+    parent = TaskFactory(owner=user)
+    children = [TaskFactory(owner=user, parent=parent, position=i * 2**16) for i in range(8)]
+    anchor = children[0]
+
+    def mover(offset: int) -> Callable[[], list[int]]:
+        def run() -> list[int]:
+            statuses = []
+            for step in range(6):
+                task = children[1 + (offset + step * 3) % 7]
+                url = f"/tasks/{task.pk}/move/"
+                response = _client(user).post(url, {"after_id": anchor.pk}, format="json")
+                statuses.append(response.status_code)
+            return statuses
+
+        return run
+
+    results = _run_together([mover(offset) for offset in range(3)])
+
+    assert results == [[200] * 6] * 3
+    positions = list(
+        Task.objects.filter(parent=parent, deleted_at__isnull=True).values_list(
+            "position", flat=True
+        )
+    )
+    assert len(positions) == len(set(positions)) == len(children)

@@ -317,6 +317,15 @@ async function main(baseUrl: string): Promise<void> {
   assert.equal(dropped.response.status, 204);
   const unlabelled = await client.GET("/tasks/{id}/", { params: { path: { id: stamps.id } } });
   assert.deepEqual(task(unlabelled.data, "unlabelled task").labels, []);
+
+  const parent = await client.POST("/tasks/", { body: { title: "Parent" } });
+  const child = await client.POST("/tasks/", { body: { title: "Child" } });
+  const parentId = task(parent.data, "parent task").id;
+  const moved = await client.POST("/tasks/{id}/move/", {
+    params: { path: { id: task(child.data, "child task").id } },
+    body: { parent_id: parentId, after_id: null },
+  });
+  assert.equal(task(moved.data, "moved task").parent_id, parentId);
   console.log("typescript client scenario: every step matched its contract type");
 }
 

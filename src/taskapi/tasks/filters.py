@@ -11,15 +11,51 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from taskapi.labels.selectors import MAX_LABEL_ID
 from taskapi.tasks.models import Priority, Task, TaskLabel
+from taskapi.tasks.selectors import MAX_TASK_ID
 
-ORDERINGS = ("created_at", "-created_at", "due_date", "-due_date", "updated_at", "-updated_at")
+
+class TaskIdFormField(forms.IntegerField):
+    """Digits only: forms.IntegerField also takes "7.0" and " 7 "."""
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values:
+            return None
+        if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(value) > 19:  # beyond int64 whatever it is; the max_value check names it
+            return MAX_TASK_ID + 1
+        return int(value)
+
+
+class TaskIdFilter(django_filters.Filter):
+    field_class = TaskIdFormField
+
+
+ORDERINGS = (
+    "created_at",
+    "-created_at",
+    "due_date",
+    "-due_date",
+    "updated_at",
+    "-updated_at",
+    "position",
+    "-position",
+)
 DEFAULT_ORDERING = "-created_at"
 SEARCH_MAX_LENGTH = 200
 # Each `label` adds a semi-join to the query: bounded.
 MAX_LABEL_FILTERS = 10
 # Given but empty, these are not "no filter" (django-filter's reading) but an invalid value:
 # "" is no date, boolean or enum member. An empty `search` matches everything, as documented.
-NOT_BLANK = ("completed", "priority", "due_before", "due_after", "ordering")
+NOT_BLANK = (
+    "completed",
+    "priority",
+    "due_before",
+    "due_after",
+    "ordering",
+    "parent_id",
+    "top_level",
+)
 
 
 class _RepeatedParameter(forms.Widget):
@@ -71,6 +107,11 @@ class TaskFilter(django_filters.FilterSet):
     )
     # Tasks that carry every one of these labels. Another user's label id matches nothing.
     label = LabelIdsFilter(method="filter_labels")
+    # Children of that task; an id that is not one of the user's tasks matches nothing.
+    parent_id = TaskIdFilter(field_name="parent_id", min_value=1, max_value=MAX_TASK_ID)
+    top_level = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_top_level"
+    )
     # Validated here with the filters; applied by the paginator, whose seek conditions need it.
     ordering = django_filters.ChoiceFilter(
         choices=[(o, o) for o in ORDERINGS], method="keep_queryset"
@@ -91,6 +132,9 @@ class TaskFilter(django_filters.FilterSet):
 
     def filter_completed(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
         return queryset.filter(completed=value == "true")
+
+    def filter_top_level(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        return queryset.filter(parent__isnull=value == "true")
 
     def filter_search(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))

@@ -22,6 +22,15 @@ class Priority(models.TextChoices):
 # The kind of a task's records in the change log (taskapi.sync).
 SYNC_KIND = "task"
 
+# Subtasks: a top-level task has depth 1; a task may be nested this deep at most. Bounded so
+# that walking a subtree or the ancestors of a task is a few queries, one per level.
+MAX_DEPTH = 4
+# Positions are integer ranks among siblings, created this far apart so that a move usually
+# finds a free integer between its neighbours (16 moves into the same gap before a rebalance).
+POSITION_GAP = 2**16
+# |position| stays below this, so a JavaScript client reads it exactly (Number.MAX_SAFE_INTEGER).
+POSITION_LIMIT = 2**53
+
 
 class Task(models.Model):
     Priority = Priority
@@ -57,6 +66,12 @@ class Task(models.Model):
     # Set while the task is in the trash; every selector but the trash's leaves such rows out.
     deleted_at = models.DateTimeField(null=True, blank=True)
     labels = models.ManyToManyField(Label, through="TaskLabel", related_name="tasks")
+    # Another task of the same owner (services enforce it, and the depth and no cycles).
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    # Rank among the siblings (same owner, same parent): see services_positions.py.
+    position = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [
@@ -73,6 +88,10 @@ class Task(models.Model):
                 fields=["deleted_at"],
                 condition=models.Q(deleted_at__isnull=False),
                 name="task_trashed_at_idx",
+            ),
+            # Children of a task or the top-level tasks, in their manual order.
+            models.Index(
+                fields=["owner", "parent", "position", "id"], name="task_owner_parent_pos_idx"
             ),
         ]
         constraints = [
@@ -113,6 +132,19 @@ class Task(models.Model):
                 )
                 | models.Q(due_at__isnull=False, due_day__isnull=False),
                 name="task_due_day_matches_due",
+            ),
+            # Backstops of the per-user lock that serializes position writes: no two live
+            # siblings share a position. Trashed rows keep theirs and are left out, so a live
+            # task may take a trashed one's slot; a restore then picks a new position.
+            models.UniqueConstraint(
+                fields=["parent", "position"],
+                condition=models.Q(parent__isnull=False, deleted_at__isnull=True),
+                name="task_child_position_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "position"],
+                condition=models.Q(parent__isnull=True, deleted_at__isnull=True),
+                name="task_top_level_position_unique",
             ),
         ]
 

@@ -37,7 +37,7 @@ MAX_PAGE_SIZE = 100
 # The column behind the `due_date` ordering.
 DUE_DAY = "due_day"
 
-Value = datetime | date | None
+Value = datetime | date | int | None
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,11 @@ class SortKey:
             if not self.nullable:
                 raise ValueError("null position")
             return None
+        if self.field == "position":
+            # JSON integers only: True is an int to Python, 1.5 and "1" are not positions.
+            if type(raw) is not int or not -(2**63) <= raw < 2**63:
+                raise ValueError("not an integer position")
+            return raw
         if not isinstance(raw, str):
             raise ValueError("position is not a string")
         if self.field == DUE_DAY:
@@ -145,7 +150,7 @@ class TaskCursorPagination(CursorPagination):
 
     def _encode_position(self, task: Task) -> str:
         value = self.sort_key.value_of(task)
-        raw = value.isoformat() if value is not None else None
+        raw = value.isoformat() if isinstance(value, date) else value
         return json.dumps([self.ordering, raw, task.pk], separators=(",", ":"))
 
     # --- the page -----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from taskapi.tasks.models import Priority
 from taskapi.tasks.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from taskapi.tasks.serializers import (
     TaskCreateIn,
+    TaskMoveIn,
     TaskOut,
     TaskPatchIn,
     TaskReplaceIn,
@@ -99,6 +100,8 @@ LIST_PARAMETERS = [
         style="form",
         explode=True,
     ),
+    OpenApiParameter("parent_id", {"type": "integer", "format": "int64", "minimum": 1}, QUERY),
+    OpenApiParameter("top_level", OpenApiTypes.BOOL, QUERY),
 ]
 
 
@@ -172,6 +175,16 @@ task_restore = _task_operation(
     [TASK_ID, IF_MATCH],
     request=None,
     responses={**json_response(TaskOut), **problem_responses(401, 404, 409, 412, 503)},
+)
+
+task_move = _task_operation(
+    "taskMove",
+    [TASK_ID, IF_MATCH],
+    request=TaskMoveIn,
+    responses={
+        **json_response(TaskOut),
+        **problem_responses(400, 401, 404, 412, 413, 415, 503),
+    },
 )
 
 task_trash_list = _task_operation(

@@ -73,5 +73,11 @@ def task_get(*, user: HasId, task_id: int) -> Task:
     return _get(task_list(user=user), task_id)
 
 
+def task_get_for_update(*, user: HasId, task_id: int) -> Task:
+    """task_get, locking the row until the transaction ends (a no-op on SQLite, whose write
+    transactions are serialized anyway)."""
+    return _get(task_list(user=user).select_for_update(no_key=True), task_id)
+
+
 def task_trashed_get(*, user: HasId, task_id: int) -> Task:
     return _get(task_trash_list(user=user), task_id)

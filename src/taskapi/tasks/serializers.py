@@ -19,6 +19,7 @@ from taskapi.tasks.due import DEFAULT_TIME_ZONE, is_known_zone
 from taskapi.tasks.models import (
     DESCRIPTION_MAX_LENGTH,
     MAX_LABELS_PER_TASK,
+    POSITION_LIMIT,
     TIME_ZONE_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     Priority,
@@ -66,6 +67,9 @@ class TaskCreateIn(InputSerializer):
     # No default: left out, it is derived from due_at (UTC here; validate()), and the service
     # refuses a zone without a due_at (tasks/due.py).
     time_zone = TimeZoneField(allow_null=True, required=False)
+    # POST only: the new task goes last under this parent (null: top level). An id that is
+    # not one of the user's live tasks, out of range included, is the services' 400.
+    parent_id = StrictIdField(allow_null=True, default=None)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # POST and PUT describe the whole task: a due_at without a zone is meant in UTC, not in
@@ -76,7 +80,8 @@ class TaskCreateIn(InputSerializer):
 
 
 class TaskReplaceIn(TaskCreateIn):
-    pass
+    # Read-only after creation, ignored like the other read-only fields: reparent by moving.
+    parent_id = None  # type: ignore[assignment]
 
 
 class TaskPatchIn(TaskCreateIn):
@@ -85,6 +90,8 @@ class TaskPatchIn(TaskCreateIn):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["partial"] = True
         super().__init__(*args, **kwargs)
+
+    parent_id = None  # type: ignore[assignment]
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -126,6 +133,10 @@ class TaskOut(serializers.Serializer):
     labels = serializers.ListField(
         child=IdField(), max_length=MAX_LABELS_PER_TASK, source="label_ids"
     )
+    parent_id = IdField(allow_null=True, read_only=True)
+    position = serializers.IntegerField(
+        min_value=-(POSITION_LIMIT - 1), max_value=POSITION_LIMIT - 1, read_only=True
+    )
 
     def to_representation(self, instance: Task) -> dict[str, Any]:
         return {
@@ -142,6 +153,8 @@ class TaskOut(serializers.Serializer):
             "created_at": _timestamp(instance.created_at),
             "updated_at": _timestamp(instance.updated_at),
             "labels": instance.label_ids,
+            "parent_id": instance.parent_id,
+            "position": instance.position,
         }
 
 
@@ -153,3 +166,11 @@ class TrashedTaskOut(TaskOut):
             **super().to_representation(instance),
             "deleted_at": _timestamp(instance.deleted_at),
         }
+
+
+class TaskMoveIn(InputSerializer):
+    """POST /tasks/{id}/move/. `parent_id` left out keeps the current parent; null is the top
+    level. `after_id` left out or null places the task first."""
+
+    parent_id = StrictIdField(allow_null=True, required=False)
+    after_id = StrictIdField(allow_null=True, required=False)

@@ -8,24 +8,29 @@ that orders changes by commit.
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, Literal
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, Case, F, QuerySet, Value, When
 from django.utils import timezone
 
+from taskapi.accounts.errors import FieldsInvalid, field_error
+from taskapi.accounts.models import User
 from taskapi.core.errors import PreconditionFailed
 from taskapi.core.purge import purge_in_batches
 from taskapi.sync.services import change_record
 from taskapi.tasks.due import DUE_FIELDS, due_resolve
 from taskapi.tasks.errors import TaskNotFound, TaskWriteConflict
 from taskapi.tasks.labelling import labels_checked, task_labels_write
-from taskapi.tasks.models import SYNC_KIND, Task
+from taskapi.tasks.models import MAX_DEPTH, SYNC_KIND, Task
+from taskapi.tasks.positions import Placement, placement_after, placement_last
 from taskapi.tasks.selectors import (
     MAX_TASK_ID,
     HasId,
     task_get,
+    task_get_for_update,
     task_list,
     task_trash_list,
     task_trashed_get,
@@ -35,6 +40,18 @@ from taskapi.tasks.selectors import (
 # written this often by several clients at once gets a 409 rather than an endless loop.
 MAX_WRITE_ATTEMPTS = 3
 PURGE_BATCH_SIZE = 500
+# Rows about to be renumbered first step out of the range positions use (±2**53): the unique
+# indexes on positions are checked row by row within an UPDATE, not at its end.
+RENUMBER_SHIFT = 2**60
+NO_SUCH_TASK = "No task with this id exists."
+
+
+class _Keep(Enum):
+    PARENT = "keep"
+
+
+# task_move without a parent_id: the task stays under its current parent.
+KEEP_PARENT = _Keep.PARENT
 
 
 def _record(*, user: HasId, task_ids: list[int], deleted: bool = False) -> None:
@@ -55,21 +72,113 @@ def _completed_at(
     return now
 
 
+def _lock_owner(*, user: HasId) -> None:
+    """Serialize the writes of one user that place tasks among siblings (create, move,
+    restore) or walk a subtree (trash): two of them computing a position from the same
+    neighbours would give two siblings the same one.
+
+    FOR NO KEY UPDATE of the user's row: it conflicts with itself only, not with the FOR KEY
+    SHARE that inserting a row referencing the user takes (a change record), so an unlocked
+    write (PATCH) never waits for it. On SQLite write transactions are IMMEDIATE: they queue
+    already, and the query is skipped.
+    """
+    if not connection.features.has_select_for_update:
+        return
+    list(
+        User.objects.select_for_update(no_key=True).filter(pk=user.id).values_list("pk", flat=True)
+    )
+
+
+def _invalid(field: str, code: str, message: str) -> FieldsInvalid:
+    return FieldsInvalid([field_error(field, code, message)])
+
+
+def _ancestry(*, user: HasId, parent_id: int) -> list[int]:
+    """`parent_id` and its ancestors up to the top level, in one query; a 400 on `parent_id`
+    unless it is one of the user's live tasks (missing and another user's alike)."""
+    if not 1 <= parent_id <= MAX_TASK_ID:
+        raise _invalid("parent_id", "does_not_exist", NO_SUCH_TASK)
+    # A live task's ancestors are live (a subtree is trashed whole), and at most MAX_DEPTH deep.
+    lookups = ["pk", *("__".join(["parent"] * level) + "_id" for level in range(1, MAX_DEPTH))]
+    rows = list(task_list(user=user).filter(pk=parent_id).values_list(*lookups)[:1])
+    if not rows:
+        raise _invalid("parent_id", "does_not_exist", NO_SUCH_TASK)
+    return [task_id for task_id in rows[0] if task_id is not None]
+
+
+def _too_deep() -> FieldsInvalid:
+    return _invalid(
+        "parent_id",
+        "max_depth",
+        f"Tasks nest at most {MAX_DEPTH} levels deep (a top-level task is 1).",
+    )
+
+
+def _subtree(*, tasks: QuerySet[Task], root_id: int) -> list[list[int]]:
+    """`root_id` and its descendants among `tasks`, level by level: one query per level, and
+    there are at most MAX_DEPTH levels."""
+    levels = [[root_id]]
+    for _level in range(MAX_DEPTH):
+        children = list(tasks.filter(parent_id__in=levels[-1]).values_list("pk", flat=True))
+        if not children:
+            break
+        levels.append(children)
+    return levels
+
+
+def _descendants(levels: list[list[int]]) -> list[int]:
+    return [task_id for level in levels[1:] for task_id in level]
+
+
+def _renumber(
+    *, user: HasId, placement: Placement, placed_id: int | None, now: datetime
+) -> list[int]:
+    """Write a rebalance's new positions (two statements); returns the ids renumbered."""
+    if not placement.renumbered:
+        return []
+    ids = list(placement.renumbered)
+    tasks = task_list(user=user)
+    stepping_aside = ids if placed_id is None else [*ids, placed_id]
+    tasks.filter(pk__in=stepping_aside).update(position=F("position") + RENUMBER_SHIFT)
+    tasks.filter(pk__in=ids).update(
+        position=Case(
+            *(
+                When(pk=task_id, then=Value(position))
+                for task_id, position in placement.renumbered.items()
+            ),
+            output_field=BigIntegerField(),
+        ),
+        version=F("version") + 1,
+        updated_at=now,
+    )
+    return ids
+
+
 @transaction.atomic
 def task_create(*, user: HasId, data: dict[str, Any]) -> Task:
+    """A new task, last among its siblings (under `data["parent_id"]`, or at the top level)."""
+    data = dict(data)
+    parent_id = data.pop("parent_id", None)
+    _lock_owner(user=user)
+    if parent_id is not None and len(_ancestry(user=user, parent_id=parent_id)) >= MAX_DEPTH:
+        raise _too_deep()
     now = timezone.now()
     fields = {name: value for name, value in data.items() if name != "labels"}
     label_ids = labels_checked(user=user, label_ids=data.get("labels", []))
+    placement = placement_last(siblings=task_list(user=user).filter(parent_id=parent_id))
+    renumbered = _renumber(user=user, placement=placement, placed_id=None, now=now)
     completed = bool(fields.get("completed", False))
     task = Task.objects.create(
         **{**fields, **due_resolve(current=None, changes=fields)},
         owner_id=user.id,
+        parent_id=parent_id,
+        position=placement.position,
         completed_at=now if completed else None,
         created_at=now,
         updated_at=now,
     )
     task_labels_write(task_id=task.pk, old=[], new=label_ids)
-    _record(user=user, task_ids=[task.pk])
+    _record(user=user, task_ids=[task.pk, *renumbered])
     task.label_ids = label_ids
     return task
 
@@ -133,18 +242,80 @@ def task_update(
     raise TaskWriteConflict()
 
 
+def task_move(
+    *,
+    user: HasId,
+    task_id: int,
+    after_id: int | None,
+    parent_id: int | Literal[_Keep.PARENT] | None = KEEP_PARENT,
+    expected_versions: Collection[int] | None = None,
+) -> Task:
+    """POST /tasks/{id}/move/: place the task right after the sibling `after_id` (None: first)
+    under `parent_id` (None: the top level; KEEP_PARENT: its current parent).
+
+    One task row is written, unless the neighbours have no integer left between them: then a
+    window of siblings is renumbered too (positions.py), each with a new version.
+    """
+    with transaction.atomic():
+        _lock_owner(user=user)
+        # Locked: a PATCH of this task waits, so the conditional UPDATE below cannot miss.
+        task = task_get_for_update(user=user, task_id=task_id)
+        task_ensure_version(task=task, expected_versions=expected_versions)
+        target = task.parent_id if parent_id is KEEP_PARENT else parent_id
+        if target is not None and target != task.parent_id:
+            ancestry = _ancestry(user=user, parent_id=target)
+            if task.pk in ancestry:
+                raise _invalid(
+                    "parent_id", "cycle", "A task cannot be moved under itself or its subtasks."
+                )
+            height = len(_subtree(tasks=task_list(user=user), root_id=task.pk))
+            if len(ancestry) + height > MAX_DEPTH:
+                raise _too_deep()
+        siblings = task_list(user=user).filter(parent_id=target).exclude(pk=task.pk)
+        after = None
+        if after_id is not None:
+            after = siblings.filter(pk=after_id).first() if 1 <= after_id <= MAX_TASK_ID else None
+            if after is None:
+                raise _invalid(
+                    "after_id", "does_not_exist", "No task with this id is a sibling there."
+                )
+        placement = placement_after(siblings=siblings, after=after)
+        now = timezone.now()
+        renumbered = _renumber(user=user, placement=placement, placed_id=task.pk, now=now)
+        values = {
+            "parent_id": target,
+            "position": placement.position,
+            "updated_at": now,
+            "version": task.version + 1,
+        }
+        written = task_list(user=user).filter(pk=task.pk, version=task.version).update(**values)
+        if not written:
+            raise RuntimeError("a locked task changed under its lock")
+        _record(user=user, task_ids=[task.pk, *renumbered])
+    for field, value in values.items():
+        setattr(task, field, value)
+    return task
+
+
 def task_trash(
     *, user: HasId, task_id: int, expected_versions: Collection[int] | None = None
 ) -> None:
-    """DELETE /tasks/{id}/: move the task to the trash. Its version (ETag) stays as it was."""
+    """DELETE /tasks/{id}/: move the task and its subtasks to the trash, with one `deleted_at`
+    (what task_restore recognizes them by). Their versions (ETags) stay as they were."""
     if not 1 <= task_id <= MAX_TASK_ID:
         raise TaskNotFound()
     tasks = task_list(user=user).filter(pk=task_id)
     condition = tasks if expected_versions is None else tasks.filter(version__in=expected_versions)
     with transaction.atomic():
-        trashed = condition.update(deleted_at=timezone.now())
+        # Locked: no task is moved or created under this subtree while it is being trashed.
+        _lock_owner(user=user)
+        now = timezone.now()
+        trashed = condition.update(deleted_at=now)
         if trashed:
-            _record(user=user, task_ids=[task_id], deleted=True)
+            descendants = _descendants(_subtree(tasks=task_list(user=user), root_id=task_id))
+            if descendants:
+                task_list(user=user).filter(pk__in=descendants).update(deleted_at=now)
+            _record(user=user, task_ids=[task_id, *descendants], deleted=True)
     if trashed:
         return
     if expected_versions is not None and tasks.exists():
@@ -155,33 +326,65 @@ def task_trash(
 def task_restore(
     *, user: HasId, task_id: int, expected_versions: Collection[int] | None = None
 ) -> Task:
-    """Bring a task back from the trash as it was, with a new version and `updated_at`."""
+    """Bring a task back from the trash as it was, with a new version and `updated_at`, and
+    the subtasks that were trashed with it (same `deleted_at`).
+
+    Under a parent that is not live (still in the trash) the task comes back at the top level;
+    where a live sibling took its position meanwhile, it comes back last among its siblings.
+    """
     for _attempt in range(MAX_WRITE_ATTEMPTS):
-        task = task_trashed_get(user=user, task_id=task_id)  # 404 unless in the trash
-        task_ensure_version(task=task, expected_versions=expected_versions)
-        now = timezone.now()
         with transaction.atomic():
+            _lock_owner(user=user)
+            task = task_trashed_get(user=user, task_id=task_id)  # 404 unless in the trash
+            task_ensure_version(task=task, expected_versions=expected_versions)
+            now = timezone.now()
+            parent_id = task.parent_id
+            if parent_id is not None and not task_list(user=user).filter(pk=parent_id).exists():
+                parent_id = None
+            siblings = task_list(user=user).filter(parent_id=parent_id)
+            position, renumbered = task.position, []
+            if parent_id != task.parent_id or siblings.filter(position=position).exists():
+                placement = placement_last(siblings=siblings)
+                renumbered = _renumber(user=user, placement=placement, placed_id=None, now=now)
+                position = placement.position
             restored = (
                 task_trash_list(user=user)
                 .filter(pk=task_id, version=task.version)
-                .update(deleted_at=None, updated_at=now, version=F("version") + 1)
+                .update(
+                    deleted_at=None,
+                    parent_id=parent_id,
+                    position=position,
+                    updated_at=now,
+                    version=F("version") + 1,
+                )
             )
             if restored:
-                _record(user=user, task_ids=[task_id])
+                trashed_with_it = task_trash_list(user=user).filter(deleted_at=task.deleted_at)
+                descendants = _descendants(_subtree(tasks=trashed_with_it, root_id=task_id))
+                if descendants:
+                    trashed_with_it.filter(pk__in=descendants).update(
+                        deleted_at=None, updated_at=now, version=F("version") + 1
+                    )
+                _record(user=user, task_ids=[task_id, *descendants, *renumbered])
         if restored:
             task.deleted_at, task.updated_at, task.version = None, now, task.version + 1
+            task.parent_id, task.position = parent_id, position
             return task
     raise TaskWriteConflict()
 
 
 def task_erase(*, user: HasId, task_id: int) -> None:
-    """Erase a task in the trash for good.
+    """Erase a task in the trash for good, and its subtasks (all in the trash too: a live task's
+    parent is live).
 
-    Nothing is recorded: the change log already lists the task as deleted since it was trashed.
+    Nothing is recorded: the change log already lists the tasks as deleted since they were
+    trashed.
     """
     if not 1 <= task_id <= MAX_TASK_ID:
         raise TaskNotFound()
-    # Its label links go with it (the collector deletes them first).
+    # Subtasks point at their parent and label links at the task (ON DELETE CASCADE, done by
+    # Django), so this selects the task and its subtree level by level, deletes their links,
+    # then them: a few statements, not one.
     erased, _ = task_trash_list(user=user).filter(pk=task_id).delete()
     if not erased:
         raise TaskNotFound()

@@ -17,15 +17,18 @@ from taskapi.tasks.pagination import TaskCursorPagination, page_size_from
 from taskapi.tasks.selectors import task_get, task_list, task_trash_list
 from taskapi.tasks.serializers import (
     TaskCreateIn,
+    TaskMoveIn,
     TaskOut,
     TaskPatchIn,
     TaskReplaceIn,
     TrashedTaskOut,
 )
 from taskapi.tasks.services import (
+    KEEP_PARENT,
     task_create,
     task_ensure_version,
     task_erase,
+    task_move,
     task_restore,
     task_trash,
     task_update,
@@ -120,6 +123,25 @@ class TaskRestoreView(APIView):
     def post(self, request: Request, task_id: int) -> Response:
         expected = if_match_versions(request.headers.get("If-Match"))
         task = task_restore(user=request.user, task_id=task_id, expected_versions=expected)
+        return Response(TaskOut(task).data, headers={"ETag": task_etag(task)})
+
+
+class TaskMoveView(APIView):
+    @schema.task_move
+    def post(self, request: Request, task_id: int) -> Response:
+        expected = if_match_versions(request.headers.get("If-Match"))
+        # 404 and 412 (RFC 9110 §13.2.2) come before the body is looked at.
+        task_ensure_version(
+            task=task_get(user=request.user, task_id=task_id), expected_versions=expected
+        )
+        destination = TaskMoveIn(data=request.data).validated()
+        task = task_move(
+            user=request.user,
+            task_id=task_id,
+            parent_id=destination.get("parent_id", KEEP_PARENT),
+            after_id=destination.get("after_id"),
+            expected_versions=expected,
+        )
         return Response(TaskOut(task).data, headers={"ETag": task_etag(task)})
 
 
