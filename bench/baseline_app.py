@@ -34,7 +34,7 @@ PRIORITIES = {"low", "medium", "high"}
 # Every column, as Django's SELECT of the model has them.
 COLUMNS = (
     "id", "owner_id", "title", "description", "completed", "completed_at", "priority",
-    "due_date", "version", "created_at", "updated_at", "deleted_at",
+    "due_date", "version", "created_at", "updated_at", "deleted_at", "parent_id", "position",
 )  # fmt: skip
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM tasks_task"
 DELETED_AT = COLUMNS.index("deleted_at")
@@ -136,6 +136,8 @@ def _task(row: tuple) -> dict:
         "due_date": row[7],
         "created_at": row[9],
         "updated_at": row[10],
+        "parent_id": row[12],
+        "position": row[13],
     }
 
 
@@ -444,15 +446,19 @@ async def _task_create(scope, receive, send, user_id: int) -> None:
             "SELECT 1 FROM accounts_user WHERE id = %s FOR NO KEY UPDATE", (user_id,)
         )
         cur = await conn.execute(
+            "SELECT COALESCE(MAX(position) + 65536, 0) FROM tasks_task "
+            "WHERE owner_id = %s AND parent_id IS NULL AND deleted_at IS NULL",
+            (user_id,),
+        )
+        (position,) = await cur.fetchone()
+        cur = await conn.execute(
             "WITH written AS (INSERT INTO tasks_task (owner_id, title, description, completed, "
             "completed_at, priority, due_date, version, created_at, updated_at, position) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s, (SELECT COALESCE(MAX(position) "
-            "+ 65536, 0) FROM tasks_task WHERE owner_id = %s AND parent_id IS NULL "
-            "AND deleted_at IS NULL)) RETURNING id) " + RECORD,
-            (user_id, *task.values(), user_id, user_id, user_id, SYNC_KIND, False, now),
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s) RETURNING id) " + RECORD,
+            (user_id, *task.values(), position, user_id, user_id, SYNC_KIND, False, now),
         )
         (task_id,) = await cur.fetchone()
-    body = _dumps({"id": task_id, **task})
+    body = _dumps({"id": task_id, **task, "parent_id": None, "position": position})
     headers = [*JSON, (b"location", f"/tasks/{task_id}/".encode()), (b"etag", b'"1"')]
     await _send(send, 201, body, headers)
 

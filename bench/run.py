@@ -446,6 +446,8 @@ SHAPE_KEYS = {
     "due_date",
     "created_at",
     "updated_at",
+    "parent_id",
+    "position",
 }
 
 

@@ -642,8 +642,13 @@ EXPLAINED_400 = {
     "GET /tasks/": {("cursor", "invalid")},
     "GET /tasks/trash/": {("cursor", "invalid")},
     "GET /tasks/changes/": {("sync_token", "invalid")},
-    # A generated task id is rarely one of the user's live tasks, or a fitting one.
-    "POST /tasks/": {("parent_id", "does_not_exist"), ("parent_id", "max_depth")},
+    # A generated task id is rarely one of the user's live tasks, or a fitting one. Schemathesis'
+    # coverage phase also marks its "invalid_pattern" Idempotency-Key cases positive.
+    "POST /tasks/": {
+        ("parent_id", "does_not_exist"),
+        ("parent_id", "max_depth"),
+        ("Idempotency-Key", "invalid"),
+    },
     "POST /tasks/{id}/move/": {
         ("parent_id", "does_not_exist"),
         ("parent_id", "cycle"),
