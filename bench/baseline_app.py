@@ -40,7 +40,7 @@ PRIORITIES = {"low", "medium", "high"}
 COLUMNS = (
     "id", "owner_id", "title", "description", "completed", "completed_at", "priority",
     "due_date", "version", "created_at", "updated_at", "deleted_at",
-    "due_at", "time_zone", "due_day",
+    "due_at", "time_zone", "due_day", "parent_id", "position",
 )  # fmt: skip
 # The task's label ids after the columns, as taskapi.tasks.selectors reads them: a correlated
 # subquery on the (task, label) index, in no particular order.
@@ -55,6 +55,7 @@ HAS_LABEL = "id IN (SELECT task_id FROM tasks_tasklabel WHERE label_id = %s)"
 MAX_LABEL_FILTERS = 10
 LABEL_ID = re.compile(r"[1-9][0-9]{0,39}")
 DUE_AT, TIME_ZONE = COLUMNS.index("due_at"), COLUMNS.index("time_zone")
+PARENT_ID, POSITION = COLUMNS.index("parent_id"), COLUMNS.index("position")
 # The due_date ordering walks due_day, the day a task is due (taskapi/tasks/due.py), on the
 # (owner_id, due_day, id) index; the baseline writes all-day due dates only, whose due_day is
 # the due_date.
@@ -160,6 +161,8 @@ def _task(row: tuple) -> dict:
         "created_at": row[9],
         "updated_at": row[10],
         "labels": _label_ids(row[LABEL_IDS]),
+        "parent_id": row[PARENT_ID],
+        "position": row[POSITION],
     }
 
 
@@ -488,16 +491,21 @@ async def _task_create(scope, receive, send, user_id: int) -> None:
             "SELECT 1 FROM accounts_user WHERE id = %s FOR NO KEY UPDATE", (user_id,)
         )
         cur = await conn.execute(
+            "SELECT COALESCE(MAX(position) + 65536, 0) FROM tasks_task "
+            "WHERE owner_id = %s AND parent_id IS NULL AND deleted_at IS NULL",
+            (user_id,),
+        )
+        (position,) = await cur.fetchone()
+        cur = await conn.execute(
             "WITH written AS (INSERT INTO tasks_task (owner_id, title, description, completed, "
             "completed_at, priority, due_date, version, created_at, updated_at, due_day, "
-            "position) VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s, (SELECT "
-            "COALESCE(MAX(position) + 65536, 0) FROM tasks_task WHERE owner_id = %s "
-            "AND parent_id IS NULL AND deleted_at IS NULL)) RETURNING id) " + RECORD,
+            "position) VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s) RETURNING id) "
+            + RECORD,
             (
                 user_id,
                 *task.values(),
                 task["due_date"],
-                user_id,
+                position,
                 user_id,
                 user_id,
                 SYNC_KIND,
@@ -506,7 +514,17 @@ async def _task_create(scope, receive, send, user_id: int) -> None:
             ),
         )
         (task_id,) = await cur.fetchone()
-    body = _dumps({"id": task_id, **task, "due_at": None, "time_zone": None, "labels": []})
+    body = _dumps(
+        {
+            "id": task_id,
+            **task,
+            "due_at": None,
+            "time_zone": None,
+            "labels": [],
+            "parent_id": None,
+            "position": position,
+        }
+    )
     headers = [*JSON, (b"location", f"/tasks/{task_id}/".encode()), (b"etag", b'"1"')]
     await _send(send, 201, body, headers)
 

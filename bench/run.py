@@ -453,6 +453,8 @@ SHAPE_KEYS = {
     "created_at",
     "updated_at",
     "labels",
+    "parent_id",
+    "position",
 }
 
 
