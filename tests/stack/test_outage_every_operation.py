@@ -59,6 +59,15 @@ def valid_requests(account: Account, task_id: int) -> dict[str, Request]:
         "taskTrashList": (auth, None),
         "taskRestore": (auth, None),
         "taskErase": (auth, None),
+        "taskBulk": (
+            {**auth, "Idempotency-Key": uuid.uuid4().hex},
+            {
+                "operations": [
+                    {"op": "create", "body": {"title": "in the cut"}},
+                    {"op": "update", "id": task_id, "body": {"completed": True}},
+                ]
+            },
+        ),
     }
 
 

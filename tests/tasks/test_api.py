@@ -117,6 +117,7 @@ def test_create_without_a_token_is_401(client):
         ("get", "/tasks/trash/"),
         ("post", "/tasks/1/restore/"),
         ("delete", "/tasks/trash/1/"),
+        ("post", "/tasks/bulk/"),
     ],
 )
 def test_every_task_route_needs_a_token(client, method, path):
