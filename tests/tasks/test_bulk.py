@@ -114,6 +114,14 @@ def test_a_stale_if_match_is_a_412_result_that_changes_nothing(api_client, user)
     assert (task.title, task.version) == ("before", 3)
 
 
+def test_an_if_match_with_a_nul_character_matches_nothing(api_client, user):
+    task = TaskFactory(owner=user)
+
+    response = _bulk(api_client, [{"op": "delete", "id": task.pk, "if_match": '"1\u0000"'}])
+
+    assert response.json()["results"][0]["status"] == 412
+
+
 def test_a_matching_if_match_lets_the_update_through(api_client, user):
     task = TaskFactory(owner=user, version=3)
 
@@ -199,6 +207,21 @@ def test_another_users_ids_are_404_results_like_missing_ids_and_stay_unchanged(
     assert (theirs.title, theirs.version, theirs.deleted_at) == ("theirs", 4, None)
 
 
+# Found by the fuzzer: JSON Schema's `integer` includes numbers such as 7.0.
+def test_an_id_written_as_an_integral_number_names_the_task(api_client, user):
+    task = TaskFactory(owner=user)
+
+    response = _bulk(api_client, [{"op": "delete", "id": float(task.pk)}])
+
+    assert response.json()["results"] == [{"status": 204}]
+
+
+def test_a_huge_integral_number_as_id_is_a_404_result(api_client):
+    response = _bulk(api_client, [{"op": "delete", "id": 1e300}])
+
+    assert response.json()["results"][0]["status"] == 404
+
+
 def test_a_task_in_the_trash_is_a_404_result(api_client, user):
     task = TaskFactory(owner=user)
     api_client.delete(f"/tasks/{task.pk}/")
@@ -239,12 +262,15 @@ def test_ids_beyond_any_task_are_404_results(api_client, task_id):
         ({"operations": [{"body": {"title": "x"}}]}, "operations.0.op"),
         ({"operations": [{"op": "replace", "id": 1, "body": {}}]}, "operations.0.op"),
         ({"operations": [{"op": ["create"], "body": {}}]}, "operations.0.op"),
+        ({"operations": [{"op": "create\u0000", "body": {}}]}, "operations.0.op"),
+        ({"operations": [{"op": None, "body": {}}]}, "operations.0.op"),
         ({"operations": [{"op": "create"}]}, "operations.0.body"),
         ({"operations": [{"op": "create", "body": "title"}]}, "operations.0.body"),
         ({"operations": [{"op": "update", "id": 1, "body": None}]}, "operations.0.body"),
         ({"operations": [{"op": "delete"}]}, "operations.0.id"),
         ({"operations": [{"op": "delete", "id": "1"}]}, "operations.0.id"),
         ({"operations": [{"op": "delete", "id": 1.5}]}, "operations.0.id"),
+        ({"operations": [{"op": "delete", "id": 0.0}]}, "operations.0.id"),
         ({"operations": [{"op": "delete", "id": True}]}, "operations.0.id"),
         ({"operations": [{"op": "delete", "id": 0}]}, "operations.0.id"),
         ({"operations": [{"op": "delete", "id": -3}]}, "operations.0.id"),
@@ -380,21 +406,24 @@ def test_the_same_key_with_another_batch_is_422(api_client):
     assert list(Task.objects.values_list("title", flat=True)) == ["one"]
 
 
-def test_a_key_used_on_create_is_not_replayed_by_bulk(api_client):
-    api_client.post("/tasks/", {"title": "one"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
+# One body both operations accept (each ignores the other's fields): only the operation tells
+# the two requests apart.
+AMBIGUOUS = {"title": "one", "operations": [{"op": "create", "body": {"title": "one"}}]}
 
-    response = _bulk(
-        api_client, [{"op": "create", "body": {"title": "one"}}], HTTP_IDEMPOTENCY_KEY="k"
-    )
+
+def test_a_key_used_on_create_is_not_replayed_by_bulk(api_client):
+    api_client.post("/tasks/", AMBIGUOUS, format="json", HTTP_IDEMPOTENCY_KEY="k")
+
+    response = api_client.post(URL, AMBIGUOUS, format="json", HTTP_IDEMPOTENCY_KEY="k")
 
     assert response.status_code == 422
     assert Task.objects.count() == 1
 
 
 def test_a_key_used_on_bulk_is_not_replayed_by_create(api_client):
-    _bulk(api_client, [{"op": "create", "body": {"title": "one"}}], HTTP_IDEMPOTENCY_KEY="k")
+    api_client.post(URL, AMBIGUOUS, format="json", HTTP_IDEMPOTENCY_KEY="k")
 
-    response = api_client.post("/tasks/", {"title": "one"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    response = api_client.post("/tasks/", AMBIGUOUS, format="json", HTTP_IDEMPOTENCY_KEY="k")
 
     assert response.status_code == 422
     assert Task.objects.count() == 1

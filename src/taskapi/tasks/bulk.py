@@ -51,9 +51,14 @@ def _error(message: str, code: str) -> list[ErrorDetail]:
     return [ErrorDetail(message, code=code)]
 
 
-def _is_id(value: Any) -> bool:
-    # bool is an int in Python but `true` is not an id in JSON.
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+def _task_id(value: Any) -> int | None:
+    """The id `value` names, or None. JSON Schema's `integer` includes 7.0, so it is 7."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # finite: the parser refuses NaN and Infinity
+    # bool is an int in Python, but `true` is not an id in JSON.
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    return None
 
 
 def _parse_item(item: Any) -> tuple[Operation | None, dict[str, list[ErrorDetail]]]:
@@ -69,7 +74,7 @@ def _parse_item(item: Any) -> tuple[Operation | None, dict[str, list[ErrorDetail
     if op in NEEDS_ID:
         if "id" not in item:
             errors["id"] = _error("This field is required.", "required")
-        elif not _is_id(item["id"]):
+        elif _task_id(item["id"]) is None:
             errors["id"] = _error("A task id: an integer of at least 1.", "invalid")
     if op in NEEDS_BODY:
         if "body" not in item:
@@ -84,7 +89,7 @@ def _parse_item(item: Any) -> tuple[Operation | None, dict[str, list[ErrorDetail
     return (
         Operation(
             op=op,
-            task_id=item["id"] if op in NEEDS_ID else None,
+            task_id=_task_id(item["id"]) if op in NEEDS_ID else None,
             body=item["body"] if op in NEEDS_BODY else None,
             if_match=if_match if op in NEEDS_ID else None,
         ),
