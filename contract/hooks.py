@@ -9,7 +9,9 @@
   trash, and "unchanged" means still in the trash, as it was. For the lists (GET /tasks/,
   GET /tasks/trash/, GET /tasks/changes/) it replays the query as B: B sees none of A's tasks
   or deleted ids (B creates none, so it sees none at all), and a sync token issued to A is a
-  400 for B, exactly like a garbled one.
+  400 for B, exactly like a garbled one. For the bulk write (POST /tasks/bulk/) it replays the
+  generated batch as B with every id naming a task A owns, then naming an id nobody owns: each
+  operation's result must be the same error (a 404 result), and A's task unchanged.
 
 Counters go to the JSON file named by CONTRACT_STATS_FILE, so the pytest side can prove the check
 and the token refresh really ran. Requests this module makes carry `X-Request-ID: isolation-...`
@@ -452,19 +454,126 @@ def _check_one_id(
             )
 
 
+# --- the bulk write -------------------------------------------------------------------------
+
+BULK_PATH = "/tasks/bulk/"
+BULK_MAX_OPERATIONS = 100
+BULK_ID_OPS = ("update", "delete")
+
+
+def _is_bulk_operation(case: schemathesis.Case) -> bool:
+    return case.operation.path == BULK_PATH and case.method.upper() == "POST"
+
+
+def _bulk_probe(body: Any, task_id: int, etag: str | None) -> Any:
+    """The generated batch as B sends it, every operation naming `task_id`.
+
+    Its updates and deletes keep their generated `body` and `if_match`; its creates are left out
+    (B creates nothing, so B's lists stay empty for _check_list). Appended: a plain update and
+    delete, and both with A's current ETag, so every probe tries each way in. A body that is not
+    a readable batch is sent as generated: the two answers must then be the same 400.
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("operations"), list):
+        return body
+    generated = [
+        {**item, "id": task_id}
+        for item in body["operations"]
+        if isinstance(item, dict) and item.get("op") in BULK_ID_OPS
+    ]
+    added: list[dict[str, Any]] = [{"op": "update", "id": task_id, "body": {"title": "B's"}}]
+    if etag:
+        added.append({"op": "update", "id": task_id, "if_match": etag, "body": {"title": "B's"}})
+        added.append({"op": "delete", "id": task_id, "if_match": etag})
+    added.append({"op": "delete", "id": task_id})
+    return {**body, "operations": generated[: BULK_MAX_OPERATIONS - len(added)] + added}
+
+
+def _replay_bulk_as(
+    case: schemathesis.Case, intruder: Account, base_url: str, body: Any
+) -> tuple[requests.Response, str]:
+    probe = case.derive()
+    probe.body = body
+    for name in ("Authorization", "X-Request-ID"):
+        probe.headers.pop(name, None)
+    probe.headers["Authorization"] = f"Bearer {intruder.access_token()}"
+    probe.headers["X-Request-ID"] = _request_id()
+    if "Idempotency-Key" in probe.headers:
+        # A fresh key per probe: the second probe's other ids would otherwise be a 422.
+        probe.headers["Idempotency-Key"] = uuid.uuid4().hex
+    kwargs = probe.as_transport_kwargs(base_url=base_url)
+    kwargs.pop("auth", None)
+    kwargs.pop("timeout", None)
+    response = _http().request(**kwargs, timeout=10)
+    return response, probe.as_curl_command(base_url=base_url)
+
+
+def _bulk_results(answer: Answer) -> list[Any] | None:
+    if answer.status != 200:
+        return None
+    try:
+        results = json.loads(answer.body)["results"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return results if isinstance(results, list) else None
+
+
+def _check_bulk(case: schemathesis.Case, owner: Account, intruder: Account, base_url: str) -> None:
+    task_id, before = _victim_task(owner)
+    _record(f"isolation.{case.operation.label}.victim")
+    missing_id = MISSING_ID_OFFSET + task_id
+    theirs, nobodys = (
+        Answer.of(
+            *_replay_bulk_as(case, intruder, base_url, _bulk_probe(case.body, id_, before.etag))
+        )
+        for id_ in (task_id, missing_id)
+    )
+    their_results, nobodys_results = _bulk_results(theirs), _bulk_results(nobodys)
+    if their_results is None or nobodys_results is None:
+        # Not a batch the server could read (or no 200 at all): the whole answers must agree.
+        if not theirs.same_as(nobodys):
+            raise AssertionError(
+                f"User B can tell that task {task_id} of user A exists: the bulk write with "
+                f"A's id and with a nonexistent id answer differently.\n"
+                f"A's id:\n  {theirs.describe()}\nNonexistent id:\n  {nobodys.describe()}"
+            )
+    else:
+        _record(f"isolation.{case.operation.label}.results")
+        if their_results != nobodys_results:
+            raise AssertionError(
+                f"User B can tell that task {task_id} of user A exists: results of a bulk write "
+                f"naming A's id differ from those naming a nonexistent id.\n"
+                f"A's id:\n  {theirs.describe()}\nNonexistent id:\n  {nobodys.describe()}"
+            )
+        applied = [r for r in their_results if not isinstance(r, dict) or r.get("status", 0) < 400]
+        if applied:
+            raise AssertionError(
+                f"User B's bulk write on task {task_id} of user A got {applied}; every operation "
+                f"should be the 404 a nonexistent id gets.\n  {theirs.describe()}"
+            )
+    after = _read_back(owner, task_id)
+    if not _unchanged(before, after):
+        raise AssertionError(
+            f"Task {task_id} of user A changed after user B's bulk write.\n"
+            f"Before: {before.describe()}\nAfter:  {after.describe()}\nB's request: {theirs.curl}"
+        )
+
+
 @schemathesis.check
 def task_isolation(ctx: schemathesis.CheckContext, response: schemathesis.Response, case) -> None:
     """User B cannot read, change, delete or list user A's tasks, nor learn that they exist."""
     _remember_ids_of_a(response, case)
     _remember_tokens_of_a(response, case)
     parameter = _task_id_parameter(case)
-    if parameter is None and not _is_list_operation(case):
+    if parameter is None and not _is_list_operation(case) and not _is_bulk_operation(case):
         return
     base_url = _base_url(case)
     owner, intruder = account("A", base_url), account("B", base_url)
     with _lock:
         if _is_list_operation(case):
             _check_list(case, intruder, base_url)
+            return
+        if _is_bulk_operation(case):
+            _check_bulk(case, owner, intruder, base_url)
             return
         # A task A owns right now (in A's trash for restore and erase), so every generated
         # request is tried against a task it could act on.
@@ -619,5 +728,47 @@ def refusals_have_a_documented_reason(
     replayed_key = "Idempotency-Key" in case.headers and problem.get("type") == (
         "/problems/idempotency-key-reused"
     )
-    if positive and status == 422 and label == "POST /tasks/" and not replayed_key:
+    if positive and status == 422 and label in IDEMPOTENT_WRITES and not replayed_key:
         raise AssertionError(f"Schema-valid task refused with 422: {problem}")
+    if label == BULK_LABEL and status == 200:
+        _check_bulk_results(response, positive=positive and not _mutated(meta))
+
+
+IDEMPOTENT_WRITES = {"POST /tasks/", "POST /tasks/bulk/"}
+BULK_LABEL = "POST /tasks/bulk/"
+# What a single operation of a batch may be refused with, each the single-task operation's own.
+BULK_REFUSALS = {400, 404, 409, 412}
+
+
+def _mutated(meta: Any) -> bool:
+    """Whether a mutation made the case schema-invalid. Schemathesis 4.32 may label a case
+    positive whose body a mutation made invalid inside a `oneOf` branch (seen on taskBulk: a
+    create's `description` turned into a boolean, mode "positive"); its phase data still lists
+    the mutation."""
+    data = getattr(getattr(meta, "phase", None), "data", None)
+    return bool(getattr(data, "mutations", ()))
+
+
+def _check_bulk_results(response: schemathesis.Response, *, positive: bool) -> None:
+    """Schema-valid operations of a bulk write get no 400 result; a schema-violating batch
+    answered 200 has at least one refused operation.
+
+    A body that breaks TaskCreate or TaskPatch is that operation's 400 result (or its 404 or 412,
+    checked first as in PATCH), not the call's: schemathesis.toml lets negative_data_rejection
+    accept the 200, and this narrows it back.
+    """
+    try:
+        results = json.loads(response.content)["results"]
+    except (ValueError, KeyError, TypeError):
+        return  # response_schema_conformance reports a malformed 200
+    statuses = [r.get("status") for r in results if isinstance(r, dict)]
+    if positive and 400 in statuses:
+        raise AssertionError(
+            f"A schema-valid operation of a bulk write got a 400 result: {results}; the "
+            f"contract's schema should reject what the server rejects."
+        )
+    if not positive and not any(status in BULK_REFUSALS for status in statuses):
+        raise AssertionError(
+            f"A schema-violating bulk write was answered 200 with no refused operation: "
+            f"{statuses}; the violation should be a 400 for the call or a problem result."
+        )

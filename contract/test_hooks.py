@@ -36,3 +36,41 @@ def test_a_body_that_differs_is_a_difference():
     other = response({}, b'{"detail":"Task 7 is not yours."}')
 
     assert not Answer.of(one, "").same_as(Answer.of(other, ""))
+
+
+def test_a_bulk_probe_names_the_victim_in_every_operation_and_creates_nothing():
+    from contract.hooks import _bulk_probe
+
+    generated = {
+        "operations": [
+            {"op": "create", "body": {"title": "x"}},
+            {"op": "update", "id": 5, "if_match": '"2"', "body": {"title": "y"}},
+            {"op": "delete", "id": 6},
+            "garbage",
+        ]
+    }
+
+    probe = _bulk_probe(generated, 42, '"3"')
+
+    operations = probe["operations"]
+    assert {operation["id"] for operation in operations} == {42}
+    assert [operation["op"] for operation in operations] == [
+        "update", "delete", "update", "update", "delete", "delete",
+    ]  # fmt: skip
+    assert operations[0]["if_match"] == '"2"'
+    assert {"op": "delete", "id": 42, "if_match": '"3"'} in operations
+
+
+def test_a_bulk_probe_stays_within_100_operations():
+    from contract.hooks import _bulk_probe
+
+    generated = {"operations": [{"op": "delete", "id": n} for n in range(100)]}
+
+    assert len(_bulk_probe(generated, 42, '"1"')["operations"]) == 100
+
+
+def test_a_body_that_is_not_a_batch_is_probed_as_generated():
+    from contract.hooks import _bulk_probe
+
+    assert _bulk_probe({"operations": "x"}, 42, None) == {"operations": "x"}
+    assert _bulk_probe([1, 2], 42, None) == [1, 2]
