@@ -231,8 +231,8 @@ def test_a_task_in_the_trash_is_a_404_result(api_client, user):
     assert response.json()["results"][0]["status"] == 404
 
 
-# 2**64 - 1: the largest integer the JSON parser reads; beyond it the body is malformed.
-@pytest.mark.parametrize("task_id", [MAX_TASK_ID, MAX_TASK_ID + 1, 2**64 - 1])
+# Beyond 2**64 - 1 the JSON parser reads an integer as a float: it names no task either.
+@pytest.mark.parametrize("task_id", [MAX_TASK_ID, MAX_TASK_ID + 1, 2**64 - 1, 2**70])
 def test_ids_beyond_any_task_are_404_results(api_client, task_id):
     response = _bulk(
         api_client,
@@ -515,3 +515,15 @@ def test_with_a_key_the_writes_and_the_stored_answer_commit_together(api_client,
     assert response.status_code == 500
     assert list(Task.objects.values_list("title", flat=True)) == ["before"]
     assert not Change.objects.exists()
+
+
+def test_an_id_beyond_64_bits_is_a_404_result(api_client):
+    # The JSON parser reads an integer beyond 64 bits as a float; it still names no task.
+    response = api_client.post(
+        URL,
+        b'{"operations": [{"op": "delete", "id": 1180591620717411303424}]}',
+        content_type="application/json",
+    )
+
+    (result,) = response.json()["results"]
+    assert (result["status"], result["body"]["type"]) == (404, "/problems/not-found")
