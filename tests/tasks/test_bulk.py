@@ -494,11 +494,11 @@ def test_a_key_whose_record_keeps_vanishing_is_a_409_that_applied_nothing(
 
 
 def test_with_a_key_the_writes_and_the_stored_answer_commit_together(api_client, user, monkeypatch):
-    # The record insert fails for good after the operations ran: none of them may stay.
-    from django.db import DatabaseError
+    # The database fails while storing the answer, after the operations ran: none may stay.
+    from django.db import OperationalError
 
     def refuse(**kwargs):
-        raise DatabaseError("disk full")
+        raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(IdempotencyRecord.objects, "create", refuse)
     task = TaskFactory(owner=user, title="before")
@@ -512,7 +512,8 @@ def test_with_a_key_the_writes_and_the_stored_answer_commit_together(api_client,
         HTTP_IDEMPOTENCY_KEY="k",
     )
 
-    assert response.status_code == 500
+    assert response.status_code == 503
+    assert response["Retry-After"]
     assert list(Task.objects.values_list("title", flat=True)) == ["before"]
     assert not Change.objects.exists()
 
