@@ -741,6 +741,10 @@ def bench_dataset(
                     if spec.serves_everything:
                         run(scenario, app, 1, config.sweep_duration)
         if is_main:
+            # After every run: its deletes send the deep-page user's tasks to the trash.
+            results["bulk_queries"] = count_bulk_queries(
+                env, conninfo, tokens, deep_ids[0], workdir
+            )
             if config.profile:
                 results["profiles"] = profile(config, served, data_files, 10)
                 raw = results["profiles"].get("project-gil.txt")
@@ -815,6 +819,52 @@ def label_spec(paths: dict[str, dict]) -> dict:
             },
         },
     }
+
+
+# POST /tasks/bulk/ with 1, 10 and 100 operations of each kind: the issue asks that statements
+# per operation stay constant as the batch grows.
+BULK_SIZES = (1, 10, 100)
+
+
+def bulk_spec(token: str, task_ids: list[int]) -> dict:
+    """Creates, then updates of the user's first tasks, then deletes of tasks no batch before
+    touched (a deleted task would be a cheaper 404). Needs sum(BULK_SIZES) + max ids."""
+    requests: dict[str, dict] = {}
+    for size in BULK_SIZES:
+        operations = [{"op": "create", "body": {"title": f"Bulk {i}"}} for i in range(size)]
+        requests[f"bulk create x{size}"] = _bulk_request(operations)
+    for size in BULK_SIZES:
+        operations = [
+            {"op": "update", "id": task_id, "body": {"completed": True, "title": "Bulk"}}
+            for task_id in task_ids[:size]
+        ]
+        requests[f"bulk update x{size}"] = _bulk_request(operations)
+    remaining = task_ids[max(BULK_SIZES) :]
+    for size in BULK_SIZES:
+        deleted, remaining = remaining[:size], remaining[size:]
+        operations = [{"op": "delete", "id": task_id} for task_id in deleted]
+        requests[f"bulk delete x{size}"] = _bulk_request(operations)
+    return {"token": token, "requests": requests}
+
+
+def _bulk_request(operations: list[dict]) -> dict:
+    return {"method": "POST", "path": "/tasks/bulk/", "body": {"operations": operations}}
+
+
+def count_bulk_queries(env, conninfo, tokens, user, workdir) -> dict:
+    needed = max(BULK_SIZES) + sum(BULK_SIZES)
+    task_ids = task_ids_by_owner(conninfo, [user], limit=needed)[user]
+    if len(task_ids) < needed:
+        raise RuntimeError(
+            f"user {user} has {len(task_ids)} live tasks, the bulk count needs {needed}"
+        )
+    counted = django_side(
+        env, "queries", str(write_spec(workdir, "bulk", bulk_spec(tokens[str(user)], task_ids)))
+    )
+    for name, q in counted.items():
+        q["operations"] = int(name.rsplit("x", 1)[1])
+        q.pop("sql", None)  # up to 300 statements each: the counts are what the report shows
+    return counted
 
 
 def write_spec(workdir: Path, name: str, spec: dict) -> Path:

@@ -16,6 +16,9 @@
 - The same check for task ids in bodies (`parent_id` of POST /tasks/, `parent_id` and
   `after_id` of POST /tasks/{id}/move/, the latter on a task of B's own): B sending one of A's
   task ids there gets exactly the answer a nonexistent id gets, and A's task is unchanged.
+- For the bulk write (POST /tasks/bulk/) it replays the generated batch as B with every id
+  naming a task A owns, then naming an id nobody owns: each operation's result must be the same
+  error (a 404 result), and A's task unchanged.
 
 Counters go to the JSON file named by CONTRACT_STATS_FILE, so the pytest side can prove the check
 and the token refresh really ran. Requests this module makes carry `X-Request-ID: isolation-...`
@@ -35,6 +38,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -189,6 +193,27 @@ class UserA:
 
     def set(self, case: schemathesis.Case, data: str, ctx: schemathesis.AuthContext) -> None:
         case.headers["Authorization"] = f"Bearer {data}"
+
+
+@schemathesis.hook
+def before_call(ctx: schemathesis.HookContext, case: schemathesis.Case, kwargs: Any) -> None:
+    """Send A's current access token in place of an older one of A's.
+
+    The coverage phase builds every case of an operation, with A's token of that moment, before
+    its first request; a phase that outlasts the token (the bulk write's, on PostgreSQL behind
+    nginx, took 60 s) would send expired tokens the provider never got the chance to refresh.
+    Only A's own earlier tokens are swapped: a missing, garbled or other token is sent as is.
+    """
+    header = case.headers.get("Authorization") if case.headers else None
+    owner = _accounts.get("A")
+    if owner is None or not isinstance(header, str) or not header.startswith("Bearer "):
+        return
+    token = header.removeprefix("Bearer ")
+    if token in owner.issued_tokens:
+        current = owner.access_token()
+        if token != current:
+            case.headers["Authorization"] = f"Bearer {current}"
+            _record("auth.token_renewed_before_call")
 
 
 # --- headers the transport owns ----------------------------------------------------------------
@@ -587,6 +612,114 @@ def _check_body_ids(
             )
 
 
+# --- the bulk write -------------------------------------------------------------------------
+
+BULK_PATH = "/tasks/bulk/"
+BULK_MAX_OPERATIONS = 100
+# Generated updates and deletes kept in a probe. Each is a write the server runs twice (A's id,
+# then a missing one): all 100 of a near-boundary batch made the bulk operation's coverage phase
+# outlast a 60 s access token on PostgreSQL behind nginx, and ten already try every shape.
+BULK_PROBE_GENERATED = 10
+BULK_ID_OPS = ("update", "delete")
+
+
+def _is_bulk_operation(case: schemathesis.Case) -> bool:
+    return case.operation.path == BULK_PATH and case.method.upper() == "POST"
+
+
+def _bulk_probe(body: Any, task_id: int, etag: str | None) -> Any:
+    """The generated batch as B sends it, every operation naming `task_id`.
+
+    Its first updates and deletes keep their generated `body` and `if_match`; creates are left out
+    (B creates nothing, so B's lists stay empty for _check_list). Appended: a plain update and
+    delete, and both with A's current ETag, so every probe tries each way in. A body that is not
+    a readable batch is sent as generated: the two answers must then be the same 400.
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("operations"), list):
+        return body
+    generated = [
+        {**item, "id": task_id}
+        for item in body["operations"]
+        if isinstance(item, dict) and item.get("op") in BULK_ID_OPS
+    ]
+    added: list[dict[str, Any]] = [{"op": "update", "id": task_id, "body": {"title": "B's"}}]
+    if etag:
+        added.append({"op": "update", "id": task_id, "if_match": etag, "body": {"title": "B's"}})
+        added.append({"op": "delete", "id": task_id, "if_match": etag})
+    added.append({"op": "delete", "id": task_id})
+    return {**body, "operations": generated[:BULK_PROBE_GENERATED] + added}
+
+
+def _replay_bulk_as(
+    case: schemathesis.Case, intruder: Account, base_url: str, body: Any
+) -> tuple[requests.Response, str]:
+    probe = case.derive()
+    probe.body = body
+    for name in ("Authorization", "X-Request-ID"):
+        probe.headers.pop(name, None)
+    probe.headers["Authorization"] = f"Bearer {intruder.access_token()}"
+    probe.headers["X-Request-ID"] = _request_id()
+    if "Idempotency-Key" in probe.headers:
+        # A fresh key per probe: the second probe's other ids would otherwise be a 422.
+        probe.headers["Idempotency-Key"] = uuid.uuid4().hex
+    kwargs = probe.as_transport_kwargs(base_url=base_url)
+    kwargs.pop("auth", None)
+    kwargs.pop("timeout", None)
+    response = _http().request(**kwargs, timeout=10)
+    return response, probe.as_curl_command(base_url=base_url)
+
+
+def _bulk_results(answer: Answer) -> list[Any] | None:
+    if answer.status != 200:
+        return None
+    try:
+        results = json.loads(answer.body)["results"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return results if isinstance(results, list) else None
+
+
+def _check_bulk(case: schemathesis.Case, owner: Account, intruder: Account, base_url: str) -> None:
+    task_id, before = _victim_task(owner)
+    _record(f"isolation.{case.operation.label}.victim")
+    missing_id = MISSING_ID_OFFSET + task_id
+    theirs, nobodys = (
+        Answer.of(
+            *_replay_bulk_as(case, intruder, base_url, _bulk_probe(case.body, id_, before.etag))
+        )
+        for id_ in (task_id, missing_id)
+    )
+    their_results, nobodys_results = _bulk_results(theirs), _bulk_results(nobodys)
+    if their_results is None or nobodys_results is None:
+        # Not a batch the server could read (or no 200 at all): the whole answers must agree.
+        if not theirs.same_as(nobodys):
+            raise AssertionError(
+                f"User B can tell that task {task_id} of user A exists: the bulk write with "
+                f"A's id and with a nonexistent id answer differently.\n"
+                f"A's id:\n  {theirs.describe()}\nNonexistent id:\n  {nobodys.describe()}"
+            )
+    else:
+        _record(f"isolation.{case.operation.label}.results")
+        if their_results != nobodys_results:
+            raise AssertionError(
+                f"User B can tell that task {task_id} of user A exists: results of a bulk write "
+                f"naming A's id differ from those naming a nonexistent id.\n"
+                f"A's id:\n  {theirs.describe()}\nNonexistent id:\n  {nobodys.describe()}"
+            )
+        applied = [r for r in their_results if not isinstance(r, dict) or r.get("status", 0) < 400]
+        if applied:
+            raise AssertionError(
+                f"User B's bulk write on task {task_id} of user A got {applied}; every operation "
+                f"should be the 404 a nonexistent id gets.\n  {theirs.describe()}"
+            )
+    after = _read_back(owner, task_id)
+    if not _unchanged(before, after):
+        raise AssertionError(
+            f"Task {task_id} of user A changed after user B's bulk write.\n"
+            f"Before: {before.describe()}\nAfter:  {after.describe()}\nB's request: {theirs.curl}"
+        )
+
+
 @schemathesis.check
 def task_isolation(ctx: schemathesis.CheckContext, response: schemathesis.Response, case) -> None:
     """User B cannot read, change, delete or list user A's tasks, nor learn that they exist."""
@@ -603,13 +736,16 @@ def task_isolation(ctx: schemathesis.CheckContext, response: schemathesis.Respon
         base_url = _base_url(case)
         with _lock:
             _check_body_ids(case, account("A", base_url), account("B", base_url), base_url)
-    if parameter is None and not _is_list_operation(case):
+    if parameter is None and not _is_list_operation(case) and not _is_bulk_operation(case):
         return
     base_url = _base_url(case)
     owner, intruder = account("A", base_url), account("B", base_url)
     with _lock:
         if _is_list_operation(case):
             _check_list(case, intruder, base_url)
+            return
+        if _is_bulk_operation(case):
+            _check_bulk(case, owner, intruder, base_url)
             return
         # A task A owns right now (in A's trash for restore and erase), so every generated
         # request is tried against a task it could act on.
@@ -869,5 +1005,62 @@ def refusals_have_a_documented_reason(
     replayed_key = "Idempotency-Key" in case.headers and problem.get("type") == (
         "/problems/idempotency-key-reused"
     )
-    if positive and status == 422 and label == "POST /tasks/" and not replayed_key:
+    if positive and status == 422 and label in IDEMPOTENT_WRITES and not replayed_key:
         raise AssertionError(f"Schema-valid task refused with 422: {problem}")
+    if label == BULK_LABEL and status == 200:
+        _check_bulk_results(response, case)
+
+
+IDEMPOTENT_WRITES = {"POST /tasks/", "POST /tasks/bulk/"}
+BULK_LABEL = "POST /tasks/bulk/"
+# What a single operation of a batch may be refused with, each the single-task operation's own.
+BULK_REFUSALS = {400, 404, 409, 412}
+CONTRACT = "openapi.yaml"
+_BULK_VALIDATOR: Any = None
+
+
+def _bulk_operation_validator() -> Any:
+    """A validator of one operation against the contract's TaskBulkOperation (built once)."""
+    global _BULK_VALIDATOR
+    if _BULK_VALIDATOR is None:
+        import jsonschema
+        import yaml
+
+        contract = yaml.safe_load((Path(__file__).resolve().parent.parent / CONTRACT).read_text())
+        # The contract document as the root, so its #/components/... references resolve.
+        schema = {**contract, "$ref": "#/components/schemas/TaskBulkOperation"}
+        checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+        _BULK_VALIDATOR = jsonschema.Draft202012Validator(schema, format_checker=checker)
+    return _BULK_VALIDATOR
+
+
+def _check_bulk_results(response: schemathesis.Response, case: schemathesis.Case) -> None:
+    """Each operation of a 200 bulk write is judged against the contract on its own.
+
+    An operation the contract's schema accepts gets no 400 result; one it rejects gets a
+    refusal (its 400, or the 404 or 412 checked first as in PATCH): a body that breaks TaskCreate
+    or TaskPatch is that operation's result, not the call's, so schemathesis.toml lets
+    negative_data_rejection accept the 200 and this narrows it back. Schemathesis' own label of
+    the case is not used: inside the `oneOf` of operations, 4.32 labels cases "positive" whose
+    operations break the schema (a create's `description` a boolean after a mutation; a title
+    of one U+001C character, which the title's pattern refuses).
+    """
+    try:
+        results = json.loads(response.content)["results"]
+        operations = case.body["operations"]
+    except (ValueError, KeyError, TypeError):
+        return  # response_schema_conformance reports a malformed 200
+    validator = _bulk_operation_validator()
+    for index, (operation, result) in enumerate(zip(operations, results, strict=False)):
+        status = result.get("status") if isinstance(result, dict) else None
+        valid = validator.is_valid(operation)
+        if valid and status == 400:
+            raise AssertionError(
+                f"Operation {index} of a bulk write is valid for the contract's schema but got "
+                f"a 400 result: {result}\noperation: {operation!r}"
+            )
+        if not valid and status not in BULK_REFUSALS:
+            raise AssertionError(
+                f"Operation {index} of a bulk write breaks the contract's schema but was not "
+                f"refused ({status}): {result}\noperation: {operation!r}"
+            )

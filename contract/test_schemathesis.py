@@ -73,6 +73,8 @@ TASK_ID_OPERATIONS = (
 LABEL_ID_OPERATIONS = ("GET /labels/{id}/", "PATCH /labels/{id}/", "DELETE /labels/{id}/")
 # Operations that list tasks or labels: B's replay must show none of A's.
 LIST_OPERATIONS = ("GET /tasks/", "GET /tasks/trash/", "GET /tasks/changes/", "GET /labels/")
+# Operations that write many tasks: B's replay naming A's ids must get what missing ids get.
+BULK_OPERATIONS = ("POST /tasks/bulk/",)
 
 
 @pytest.fixture
@@ -265,6 +267,18 @@ def hook_problems(stats: dict[str, int], cases: dict[str, dict[str, int]]) -> li
         expect(
             generated > 0 and lists >= generated,
             f"B's {operation} was checked {lists} times for {generated} generated requests",
+        )
+    for operation in BULK_OPERATIONS:
+        generated = sum(cases[operation].get(p, 0) for p in ("examples", "coverage", "fuzzing"))
+        probes = stats.get(f"isolation.{operation}.victim", 0)
+        expect(
+            generated > 0 and probes >= generated,
+            f"isolation check ran {probes} times on {operation}, which got {generated} cases",
+        )
+        # Probes of readable batches compare per-operation results, not just two 400s.
+        expect(
+            stats.get(f"isolation.{operation}.results", 0) > 0,
+            f"no bulk write replayed as B was a readable batch with results ({operation})",
         )
     # The stateful link taskChanges -> taskChanges hands A's own sync token to a request.
     expect(

@@ -20,6 +20,16 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+def _next_position(owner: User, parent: object) -> int:
+    from django.db.models import Max
+
+    from taskapi.tasks.models import Task
+
+    siblings = Task.objects.filter(owner=owner, parent=parent, deleted_at__isnull=True)
+    last = siblings.aggregate(last=Max("position"))["last"]
+    return 0 if last is None else last + 2**16
+
+
 class TaskFactory(factory.django.DjangoModelFactory):
     """A valid open task; owned by a fresh user unless `owner` is given."""
 
@@ -39,7 +49,10 @@ class TaskFactory(factory.django.DjangoModelFactory):
         )["due_day"]
     )
     # Distinct among siblings, as the services assign them (live siblings may not share one).
-    position = factory.Sequence(lambda n: n * 2**16)
+    parent = None
+    # Last among its siblings, as the services place a new task (live siblings may not share a
+    # position, and tests mix factory tasks with tasks the services create).
+    position = factory.LazyAttribute(lambda task: _next_position(task.owner, task.parent))
 
 
 class LabelFactory(factory.django.DjangoModelFactory):

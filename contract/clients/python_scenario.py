@@ -21,6 +21,7 @@ from cloud_task_api_client.api.auth import auth_login, auth_refresh, auth_regist
 from cloud_task_api_client.api.health import get_contract
 from cloud_task_api_client.api.labels import label_create, label_delete, label_list
 from cloud_task_api_client.api.tasks import (
+    task_bulk,
     task_changes,
     task_create,
     task_delete,
@@ -43,6 +44,14 @@ from cloud_task_api_client.models import (
     RefreshIn,
     RegisterIn,
     Task,
+    TaskBulk,
+    TaskBulkCreate,
+    TaskBulkDelete,
+    TaskBulkDeletedResult,
+    TaskBulkProblemResult,
+    TaskBulkResults,
+    TaskBulkTaskResult,
+    TaskBulkUpdate,
     TaskChanges,
     TaskCreate,
     TaskMove,
@@ -171,6 +180,36 @@ def label_a_task(client: AuthenticatedClient) -> None:
     assert parsed(task_get.sync_detailed(task.id, client=client), 200, Task).labels == []
 
 
+def bulk_write(client: AuthenticatedClient, open_ids: list[int]) -> None:
+    """A mixed batch: every result parses into the model of its status, in request order."""
+    batch = TaskBulk(
+        operations=[
+            TaskBulkCreate(op="create", body=TaskCreate(title="From a batch")),
+            TaskBulkUpdate(op="update", id=open_ids[0], body=TaskPatch(completed=True)),
+            TaskBulkUpdate(op="update", id=open_ids[1], if_match='"999"', body=TaskPatch()),
+            TaskBulkDelete(op="delete", id=open_ids[2]),
+            TaskBulkUpdate(op="update", id=open_ids[3], body=TaskPatch(title=" ")),
+        ]
+    )
+    key = str(uuid.uuid4())
+    answer = parsed(
+        task_bulk.sync_detailed(client=client, body=batch, idempotency_key=key),
+        200,
+        TaskBulkResults,
+    )
+    created, updated, stale, deleted, invalid = answer.results
+    assert isinstance(created, TaskBulkTaskResult) and created.status == 201, created
+    assert isinstance(updated, TaskBulkTaskResult) and updated.body.completed, updated
+    assert isinstance(stale, TaskBulkProblemResult) and stale.status == 412, stale
+    assert isinstance(stale.body, PreconditionFailedProblem), stale.body
+    assert isinstance(deleted, TaskBulkDeletedResult) and deleted.status == 204, deleted
+    assert isinstance(invalid, TaskBulkProblemResult) and invalid.status == 400, invalid
+    assert isinstance(invalid.body, ValidationProblem), invalid.body
+    replay = task_bulk.sync_detailed(client=client, body=batch, idempotency_key=key)
+    assert parsed(replay, 200, TaskBulkResults).to_dict() == answer.to_dict()
+    assert replay.headers.get("Idempotent-Replayed") == "true", dict(replay.headers)
+
+
 def main(base_url: str) -> None:
     anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
 
@@ -263,6 +302,8 @@ def main(base_url: str) -> None:
     assert [item.id for item in parsed(children, 200, TaskPage).results] == [
         parsed(moved, 200, Task).id
     ]
+
+    bulk_write(client, open_ids[1:])
     print("python client scenario: every step parsed into its generated model")
 
 

@@ -122,3 +122,15 @@ def test_plot_was_written(smoke):
     (png,) = smoke["out"].glob("bench-smoke-*.png")
 
     assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_bulk_writes_cost_the_same_statements_per_operation_at_every_batch_size(smoke):
+    per_operation: dict[str, set[float]] = {}
+    for name, counted in smoke["results"]["bulk_queries"].items():
+        assert counted["status"] == 200, name
+        kind = name.split()[1]
+        per_operation.setdefault(kind, set()).add(counted["queries"] / counted["operations"])
+
+    # PostgreSQL: the write, plus its change-log record in one statement; an update reads first.
+    assert per_operation == {"create": {2.0}, "update": {3.0}, "delete": {2.0}}
+    assert "## Bulk writes: statements per operation" in smoke["markdown"]

@@ -65,6 +65,15 @@ def valid_requests(account: Account, task_id: int) -> dict[str, Request]:
         "labelGet": (auth, None),
         "labelUpdate": (auth, {"color": "#00ff00"}),
         "labelDelete": (auth, None),
+        "taskBulk": (
+            {**auth, "Idempotency-Key": uuid.uuid4().hex},
+            {
+                "operations": [
+                    {"op": "create", "body": {"title": "in the cut"}},
+                    {"op": "update", "id": task_id, "body": {"completed": True}},
+                ]
+            },
+        ),
     }
 
 

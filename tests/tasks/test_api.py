@@ -124,6 +124,7 @@ def test_create_without_a_token_is_401(client):
         ("post", "/tasks/1/move/"),
         ("delete", "/tasks/trash/1/"),
         ("get", "/tasks/?label=1"),
+        ("post", "/tasks/bulk/"),
     ],
 )
 def test_every_task_route_needs_a_token(client, method, path):

@@ -245,3 +245,59 @@ def test_an_update_that_keeps_the_labels_writes_no_link(light_client, user):
 
     assert same == 2 + 1 + _record()  # read, check the label, conditional UPDATE
     assert other == 2 + 1 + _record()  # read, conditional UPDATE, delete the link
+
+
+# --- POST /tasks/bulk/ -------------------------------------------------------------------------
+
+
+# Data statements of one operation, as in the single-task operations above: create inserts;
+# update reads the task, then one conditional UPDATE; delete is one conditional UPDATE.
+# Per operation, before its change record: a create reads the last sibling's position and
+# inserts; an update reads and writes conditionally; a delete writes conditionally and reads the
+# (here empty) level of subtasks. Creates and deletes also take the per-user lock (_lock()).
+def _bulk_cost(kind: str) -> int:
+    return {"create": 2 + _lock(), "update": 2, "delete": 2 + _lock()}[kind]
+
+
+def _bulk_operations(kind: str, tasks: list[Task]) -> list[dict]:
+    if kind == "create":
+        return [{"op": "create", "body": {"title": f"t{i}"}} for i in range(len(tasks))]
+    if kind == "update":
+        return [{"op": "update", "id": t.pk, "body": {"completed": True}} for t in tasks]
+    return [{"op": "delete", "id": t.pk, "if_match": '"1"'} for t in tasks]
+
+
+def _bulk_statements(light_client, user, kind: str, size: int, key: str | None) -> int:
+    tasks = TaskFactory.create_batch(size, owner=user)
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    count, response = _count(
+        lambda: light_client.post(
+            "/tasks/bulk/",
+            {"operations": _bulk_operations(kind, tasks)},
+            format="json",
+            **headers,
+        )
+    )
+    assert response.status_code == 200
+    assert {r["status"] for r in response.json()["results"]} == {
+        {"create": 201, "update": 200, "delete": 204}[kind]
+    }
+    return count
+
+
+@pytest.mark.parametrize("kind", ["create", "update", "delete"])
+def test_bulk_costs_the_same_statements_per_operation_from_1_to_100(light_client, user, kind):
+    counts = [_bulk_statements(light_client, user, kind, size, None) for size in (1, 10, 100)]
+
+    per_operation = _bulk_cost(kind) + _record()
+    assert counts == [per_operation, 10 * per_operation, 100 * per_operation]
+
+
+@pytest.mark.parametrize("kind", ["create", "update", "delete"])
+def test_bulk_with_a_key_adds_only_the_stored_answer(light_client, user, kind):
+    counts = [
+        _bulk_statements(light_client, user, kind, size, f"{kind}-{size}") for size in (1, 10, 100)
+    ]
+
+    per_operation = _bulk_cost(kind) + _record()
+    assert counts == [1 + per_operation, 1 + 10 * per_operation, 1 + 100 * per_operation]

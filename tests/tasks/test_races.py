@@ -254,3 +254,90 @@ def test_concurrent_moves_of_siblings_never_share_or_lose_a_position(user, monke
         )
     )
     assert len(positions) == len(set(positions)) == len(children)
+
+
+def test_two_bulk_writes_with_the_same_idempotency_key_apply_once(user, monkeypatch):
+    task = TaskFactory(owner=user, title="start")
+    barrier = threading.Barrier(2, timeout=10)
+    respond = views.respond_once
+
+    def wait_then_respond(**kwargs):
+        barrier.wait()
+        return respond(**kwargs)
+
+    monkeypatch.setattr(views, "respond_once", wait_then_respond)
+    operations = [
+        {"op": "create", "body": {"title": "once"}},
+        {"op": "update", "id": task.pk, "body": {"title": "renamed once"}},
+    ]
+
+    def post():
+        return _client(user).post(
+            "/tasks/bulk/", {"operations": operations}, format="json", HTTP_IDEMPOTENCY_KEY="same"
+        )
+
+    responses = _run_together([post, post])
+
+    assert [r.status_code for r in responses] == [200, 200]
+    assert responses[0].json() == responses[1].json()
+    assert sorted(r.has_header("Idempotent-Replayed") for r in responses) == [False, True]
+    assert Task.objects.filter(title="once").count() == 1
+    task.refresh_from_db()
+    assert (task.title, task.version) == ("renamed once", 2)
+
+
+def test_a_keyed_bulk_write_and_a_single_write_crossing_it_each_get_an_answer(user, monkeypatch):
+    # The keyed batch holds its user's change counter from its first write to its commit. A
+    # single write that locks a task of the batch and then waits for the counter would wait
+    # forever on PostgreSQL, while the batch waits for that task: PostgreSQL breaks the deadlock
+    # by aborting one of the two, which answers 503 (safe to retry); SQLite queues the writers.
+    # Forced here: the batch pauses after its first write until the single write has locked
+    # the second task and is about to record itself.
+    from taskapi.tasks import services
+
+    first, second = TaskFactory(owner=user), TaskFactory(owner=user)
+    batch_wrote_first, single_wrote_second = threading.Event(), threading.Event()
+    batch_threads: set[int] = set()
+    record = services._record
+
+    def record_in_step(*, user, task_ids, deleted=False):
+        if threading.get_ident() in batch_threads:
+            record(user=user, task_ids=task_ids, deleted=deleted)
+            if task_ids == [first.pk]:
+                batch_wrote_first.set()
+                single_wrote_second.wait(5)  # SQLite: the single write waits for our commit
+            return
+        single_wrote_second.set()
+        record(user=user, task_ids=task_ids, deleted=deleted)
+
+    monkeypatch.setattr(services, "_record", record_in_step)
+    operations = [
+        {"op": "update", "id": first.pk, "body": {"title": "batch"}},
+        {"op": "update", "id": second.pk, "body": {"title": "batch"}},
+    ]
+
+    def batch():
+        batch_threads.add(threading.get_ident())
+        return _client(user).post(
+            "/tasks/bulk/", {"operations": operations}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+        )
+
+    def single():
+        batch_wrote_first.wait(5)
+        return _client(user).patch(f"/tasks/{second.pk}/", {"priority": "high"}, format="json")
+
+    batch_response, single_response = _run_together([batch, single])
+
+    statuses = [batch_response.status_code, single_response.status_code]
+    assert set(statuses) <= {200, 503} and 200 in statuses, statuses
+    for response in (batch_response, single_response):
+        if response.status_code == 503:
+            assert response["Retry-After"]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    if batch_response.status_code == 200:
+        assert (first.title, second.title) == ("batch", "batch")
+    else:  # nothing of the batch, not even its first write, and no answer stored for the key
+        assert first.version == 1
+        assert not IdempotencyRecord.objects.exists()
+    assert (second.priority == "high") == (single_response.status_code == 200)

@@ -326,6 +326,25 @@ async function main(baseUrl: string): Promise<void> {
     body: { parent_id: parentId, after_id: null },
   });
   assert.equal(task(moved.data, "moved task").parent_id, parentId);
+
+  // A mixed batch: one result per operation, in order, each told apart by its status.
+  const batch: Schemas["TaskBulk"] = {
+    operations: [
+      { op: "create", body: { title: "From a batch" } },
+      { op: "update", id: openIds[1], body: { completed: true } },
+      { op: "update", id: openIds[2], if_match: '"999"', body: {} },
+      { op: "delete", id: openIds[3] },
+    ],
+  };
+  const bulk = await client.POST("/tasks/bulk/", { body: batch });
+  assert.equal(bulk.response.status, 200);
+  const results: Schemas["TaskBulkResult"][] = bulk.data?.results ?? [];
+  assert.deepEqual(
+    results.map((result) => result.status),
+    [201, 200, 412, 204],
+  );
+  const made = results[0];
+  assert.ok("etag" in made && made.body.title === "From a batch");
   console.log("typescript client scenario: every step matched its contract type");
 }
 

@@ -223,6 +223,14 @@ def _problem_for(exc: Exception) -> tuple[dict[str, Any], dict[str, str]] | None
     return None
 
 
+def problem_body(exc: DomainError | drf.APIException) -> dict[str, Any]:
+    """The problem body `exc` renders as, for answers that embed problems (bulk results)."""
+    found = _problem_for(exc)
+    if found is None:  # every DomainError and APIException has one; this keeps mypy honest
+        raise TypeError(f"no problem for {exc!r}")
+    return found[0]
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER: DRF's default first (rollback, WWW-Authenticate), then reshape."""
     # Imported here: rest_framework.views imports the authentication classes at import time, and

@@ -1,12 +1,17 @@
-"""Idempotency-Key for POST /tasks/: a retry with the same key and body replays the first 201.
+"""Idempotency-Key for POST /tasks/ and POST /tasks/bulk/: a retry with the same key and body
+replays the first answer.
 
-The task and the record of its response are inserted in ONE transaction, task first. A second
-request with the same key inserts its own task, then its record insert meets the unique
+The writes and the record of their response are inserted in ONE transaction, writes first. A
+second request with the same key makes its own writes, then its record insert meets the unique
 (owner, key) constraint: PostgreSQL makes it wait until the first transaction ends (SQLite's
 IMMEDIATE transactions already queue writers). When the first committed, the second rolls back
-its task and replays the stored response; when the first rolled back, the second just proceeds.
+its writes and replays the stored response; when the first rolled back, the second just proceeds.
 A record is therefore never visible half-done; the 409 is for a key whose record keeps
 vanishing under us (purged or replaced as expired) attempt after attempt.
+
+Keys are the user's, one namespace for every operation that takes one: the operation is part of
+the fingerprint, so a key used on POST /tasks/ and then on POST /tasks/bulk/ is a 422 (another
+request), never the replay of the other operation's answer.
 """
 
 import hashlib
@@ -30,10 +35,12 @@ KEY_TTL = timedelta(hours=24)
 MAX_ATTEMPTS = 3
 
 Render = Callable[[Task], tuple[dict[str, Any], dict[str, str]]]
+# Runs inside the transaction that stores its answer: the writes, then (status, body, headers).
+Perform = Callable[[], tuple[int, dict[str, Any], dict[str, str]]]
 
 
 @dataclass(frozen=True)
-class CreateResponse:
+class StoredResponse:
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
@@ -44,9 +51,16 @@ class _KeyTaken(Exception):
     pass
 
 
-def request_fingerprint(data: Any) -> str:
-    """sha256 of the canonical JSON of the parsed body: key order and spacing do not count."""
+def request_fingerprint(data: Any, *, operation: str | None = None) -> str:
+    """sha256 of the canonical JSON of the parsed body: key order and spacing do not count.
+
+    `operation` (an operationId) is hashed in front of the body, so the same key and body on two
+    operations never match. POST /tasks/ passes none: its records stored before there was a
+    second operation must keep matching their retries.
+    """
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if operation is not None:
+        canonical = f"{operation}\n{canonical}"
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -54,30 +68,28 @@ def idempotency_record_expired_before() -> datetime:
     return timezone.now() - KEY_TTL
 
 
-def task_create_idempotent(
-    *, user: HasId, key: str, fingerprint: str, data: dict[str, Any], render: Render
-) -> CreateResponse:
-    """Create the task and remember the response under `key`, or replay what was remembered.
+def respond_once(*, user: HasId, key: str, fingerprint: str, perform: Perform) -> StoredResponse:
+    """Run `perform` and remember its answer under `key`, or replay what was remembered.
 
-    `render` turns the new task into the response body and headers that are stored and replayed.
+    `perform` runs in the transaction that inserts the record: when the key turns out to be
+    taken, its writes are rolled back with the record insert.
     """
     for _attempt in range(MAX_ATTEMPTS):
         try:
             with transaction.atomic():
-                task = task_create(user=user, data=data)
-                body, headers = render(task)
+                status, body, headers = perform()
                 try:
                     IdempotencyRecord.objects.create(
                         owner_id=user.id,
                         key=key,
                         fingerprint=fingerprint,
-                        status_code=201,
+                        status_code=status,
                         response_body=body,
                         response_headers=headers,
                     )
                 except IntegrityError:
-                    raise _KeyTaken() from None  # leaves the block: the task is rolled back
-            return CreateResponse(status=201, body=body, headers=headers, replayed=False)
+                    raise _KeyTaken() from None  # leaves the block: the writes are rolled back
+            return StoredResponse(status=status, body=body, headers=headers, replayed=False)
         except _KeyTaken:
             pass
 
@@ -91,13 +103,28 @@ def task_create_idempotent(
             continue
         if record.fingerprint != fingerprint:
             raise IdempotencyKeyReused()
-        return CreateResponse(
+        return StoredResponse(
             status=record.status_code,
             body=record.response_body,
             headers=record.response_headers,
             replayed=True,
         )
     raise IdempotencyKeyInFlight()
+
+
+def task_create_idempotent(
+    *, user: HasId, key: str, fingerprint: str, data: dict[str, Any], render: Render
+) -> StoredResponse:
+    """Create the task and remember the response under `key`, or replay what was remembered.
+
+    `render` turns the new task into the response body and headers that are stored and replayed.
+    """
+
+    def perform() -> tuple[int, dict[str, Any], dict[str, str]]:
+        body, headers = render(task_create(user=user, data=data))
+        return 201, body, headers
+
+    return respond_once(user=user, key=key, fingerprint=fingerprint, perform=perform)
 
 
 def idempotency_records_purge() -> int:

@@ -8,10 +8,18 @@ from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import F, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    F,
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 
+from taskapi.core.errors import Conflict, NotFound, PreconditionFailed
 from taskapi.core.schema import (
+    ABOUT_BLANK,
     NO_BODY,
     REQUEST_ID,
     VALIDATION_PROBLEM,
@@ -21,7 +29,7 @@ from taskapi.core.schema import (
     problem_schema,
 )
 from taskapi.sync.errors import SyncTokenExpired
-from taskapi.tasks import changes
+from taskapi.tasks import bulk, changes
 from taskapi.tasks.errors import IdempotencyKeyReused
 from taskapi.tasks.filters import (
     DEFAULT_ORDERING,
@@ -61,6 +69,84 @@ class TaskChangesOut(serializers.Serializer):
     deleted = serializers.ListField(child=IdField(read_only=True), max_length=changes.MAX_PAGE_SIZE)
     sync_token = serializers.CharField(min_length=1)
     has_more = serializers.BooleanField()
+
+
+# POST /tasks/bulk/. tasks/bulk.py reads the envelope by hand (its errors name places such as
+# `operations.3.op`, and an item's body is checked per operation, not for the whole call), so
+# these serializers only describe it.
+class TaskBulkCreateIn(serializers.Serializer):
+    op = serializers.ChoiceField(choices=[bulk.CREATE])
+    body = TaskCreateIn()
+
+
+class TaskBulkUpdateIn(serializers.Serializer):
+    op = serializers.ChoiceField(choices=[bulk.UPDATE])
+    id = IdField()
+    if_match = serializers.CharField(required=False, allow_blank=True)
+    body = TaskPatchIn()
+
+
+class TaskBulkDeleteIn(serializers.Serializer):
+    op = serializers.ChoiceField(choices=[bulk.DELETE])
+    id = IdField()
+    if_match = serializers.CharField(required=False, allow_blank=True)
+
+
+class TaskBulkIn(serializers.Serializer):
+    operations = serializers.ListField(
+        child=PolymorphicProxySerializer(
+            component_name="TaskBulkOperation",
+            serializers={
+                bulk.CREATE: TaskBulkCreateIn,
+                bulk.UPDATE: TaskBulkUpdateIn,
+                bulk.DELETE: TaskBulkDeleteIn,
+            },
+            resource_type_field_name="op",
+        ),
+        min_length=1,
+        max_length=bulk.MAX_OPERATIONS,
+    )
+
+
+class TaskBulkTaskResultOut(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[200, 201])
+    etag = serializers.CharField()
+    body = TaskOut()
+
+
+class TaskBulkDeletedResultOut(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[204])
+
+
+@extend_schema_field(
+    {
+        "anyOf": [
+            VALIDATION_PROBLEM,
+            problem_schema(404, NotFound.type, ABOUT_BLANK),
+            problem_schema(409, Conflict.type),
+            problem_schema(412, PreconditionFailed.type),
+        ]
+    }
+)
+class BulkProblemField(serializers.DictField):
+    pass
+
+
+class TaskBulkProblemResultOut(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[400, 404, 409, 412])
+    body = BulkProblemField()
+
+
+class TaskBulkOut(serializers.Serializer):
+    results = serializers.ListField(
+        child=PolymorphicProxySerializer(
+            component_name="TaskBulkResult",
+            serializers=[TaskBulkTaskResultOut, TaskBulkDeletedResultOut, TaskBulkProblemResultOut],
+            resource_type_field_name=None,
+        ),
+        min_length=1,
+        max_length=bulk.MAX_OPERATIONS,
+    )
 
 
 TASK_ID = OpenApiParameter(
@@ -128,6 +214,25 @@ task_create = _task_operation(
     request=TaskCreateIn,
     responses={
         **json_response(TaskOut, 201),
+        **problem_responses(
+            400,
+            401,
+            409,
+            413,
+            415,
+            422,
+            503,
+            status_422=problem_schema(422, IdempotencyKeyReused.type),
+        ),
+    },
+)
+
+task_bulk = _task_operation(
+    "taskBulk",
+    [IDEMPOTENCY_KEY],
+    request=TaskBulkIn,
+    responses={
+        **json_response(TaskBulkOut),
         **problem_responses(
             400,
             401,

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from taskapi.tasks.views import (
+    TaskBulkView,
     TaskChangesView,
     TaskDetailView,
     TaskListView,
@@ -24,6 +25,7 @@ urlpatterns = [
     path("<int:task_id>/", detail_view, name="taskDelete"),
     path("<int:task_id>/restore/", TaskRestoreView.as_view(), name="taskRestore"),
     path("<int:task_id>/move/", TaskMoveView.as_view(), name="taskMove"),
+    path("bulk/", TaskBulkView.as_view(), name="taskBulk"),
     path("changes/", TaskChangesView.as_view(), name="taskChanges"),
     path("trash/", TaskTrashListView.as_view(), name="taskTrashList"),
     path("trash/<int:task_id>/", TaskTrashDetailView.as_view(), name="taskErase"),

@@ -9,9 +9,15 @@ from rest_framework.views import APIView
 
 from taskapi.sync.tokens import SyncTokenInvalid
 from taskapi.tasks import changes, schema
+from taskapi.tasks.bulk import bulk_operations, task_bulk
 from taskapi.tasks.conditions import if_match_versions, if_none_match_matches, task_etag
 from taskapi.tasks.filters import task_list_filtered
-from taskapi.tasks.idempotency import KEY_PATTERN, request_fingerprint, task_create_idempotent
+from taskapi.tasks.idempotency import (
+    KEY_PATTERN,
+    request_fingerprint,
+    respond_once,
+    task_create_idempotent,
+)
 from taskapi.tasks.models import Task
 from taskapi.tasks.pagination import TaskCursorPagination, page_size_from
 from taskapi.tasks.selectors import task_get, task_list, task_trash_list
@@ -80,6 +86,29 @@ class TaskListView(APIView):
         headers = dict(result.headers)
         if result.replayed:
             headers["Idempotent-Replayed"] = "true"
+        return Response(result.body, status=result.status, headers=headers)
+
+
+class TaskBulkView(APIView):
+    @schema.task_bulk
+    def post(self, request: Request) -> Response:
+        key = _idempotency_key(request)
+        operations = bulk_operations(request.data)
+        if key is None:
+            # No answer to store: each operation commits on its own (see tasks/bulk.py).
+            results = task_bulk(user=request.user, operations=operations)
+            return Response({"results": results})
+
+        def perform() -> tuple[int, dict[str, Any], dict[str, str]]:
+            return 200, {"results": task_bulk(user=request.user, operations=operations)}, {}
+
+        result = respond_once(
+            user=request.user,
+            key=key,
+            fingerprint=request_fingerprint(request.data, operation="taskBulk"),
+            perform=perform,
+        )
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return Response(result.body, status=result.status, headers=headers)
 
 
