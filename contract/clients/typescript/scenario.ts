@@ -42,6 +42,8 @@ const TASK_KEYS = everyKeyOf<Task>()([
   "created_at",
   "updated_at",
   "labels",
+  "parent_id",
+  "position",
 ]);
 const LABEL_KEYS = everyKeyOf<Schemas["Label"]>()([
   "id",
