@@ -208,22 +208,18 @@ task_list = _task_operation(
     },
 )
 
+# POST /tasks/ and POST /tasks/bulk/: both take an Idempotency-Key (409 in flight, 422 reused).
+_IDEMPOTENT_WRITE_PROBLEMS = problem_responses(
+    400, 401, 409, 413, 415, 422, 503, status_422=problem_schema(422, IdempotencyKeyReused.type)
+)
+
 task_create = _task_operation(
     "taskCreate",
     [IDEMPOTENCY_KEY],
     request=TaskCreateIn,
     responses={
         **json_response(TaskOut, 201),
-        **problem_responses(
-            400,
-            401,
-            409,
-            413,
-            415,
-            422,
-            503,
-            status_422=problem_schema(422, IdempotencyKeyReused.type),
-        ),
+        **_IDEMPOTENT_WRITE_PROBLEMS,
     },
 )
 
@@ -233,16 +229,7 @@ task_bulk = _task_operation(
     request=TaskBulkIn,
     responses={
         **json_response(TaskBulkOut),
-        **problem_responses(
-            400,
-            401,
-            409,
-            413,
-            415,
-            422,
-            503,
-            status_422=problem_schema(422, IdempotencyKeyReused.type),
-        ),
+        **_IDEMPOTENT_WRITE_PROBLEMS,
     },
 )
 
