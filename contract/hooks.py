@@ -968,12 +968,18 @@ VALID_SCENARIOS = {
 
 
 def _is_positive(meta: Any) -> bool:
-    """Whether the case is meant to be valid. Schemathesis 4.32's coverage phase labels some
-    cases positive whose own scenario is a violation (an array with an item below its minimum,
-    or with more items than its maxItems): there, the scenario decides."""
+    """Whether the case is meant to be valid. Schemathesis 4.32 labels some cases positive that
+    break the schema: in the coverage phase, scenarios such as an array with an item below its
+    minimum or with more items than its maxItems (there the scenario decides); in the fuzzing
+    phase, cases with schema mutations."""
     if not meta.generation.mode.is_positive:
         return False
-    scenario = getattr(getattr(meta.phase, "data", None), "scenario", None)
+    data = getattr(meta.phase, "data", None)
+    # The fuzzing phase does the same with cases it mutated to break the schema (seen: a
+    # negated `pattern` of Idempotency-Key); every mutation operator breaks it.
+    if getattr(data, "mutations", None):
+        return False
+    scenario = getattr(data, "scenario", None)
     return scenario is None or str(scenario) in VALID_SCENARIOS
 
 
