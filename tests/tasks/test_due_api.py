@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 from taskapi.tasks.due import zone_info
 from taskapi.tasks.models import Task
 from tests.factories import TaskFactory, UserFactory
+from tests.support.pages import page_ids as _ids
+from tests.support.pages import walk_pages as _walk
 
 pytestmark = pytest.mark.django_db
 
@@ -24,21 +26,6 @@ def _errors(response) -> list[tuple[str, str]]:
     assert response["Content-Type"] == PROBLEM
     assert response.json()["type"] == "/problems/validation-error"
     return [(error["field"], error["code"]) for error in response.json()["errors"]]
-
-
-def _ids(response) -> list[int]:
-    return [task["id"] for task in response.json()["results"]]
-
-
-def _walk(api, url: str, link: str = "next") -> list[list[int]]:
-    pages = []
-    while url:
-        response = api.get(url)
-        assert response.status_code == 200, response.json()
-        pages.append(_ids(response))
-        url = response.json()[link]
-        assert len(pages) <= 50, "pagination does not end"
-    return pages
 
 
 def _create(api, **fields):

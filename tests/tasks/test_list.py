@@ -10,26 +10,12 @@ from rest_framework.test import APIClient
 
 from taskapi.tasks.models import Task
 from tests.factories import TaskFactory, UserFactory
+from tests.support.pages import page_ids as _ids
+from tests.support.pages import walk_pages as _pages
 
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _ids(response) -> list[int]:
-    return [task["id"] for task in response.json()["results"]]
-
-
-def _pages(api, url: str, link: str = "next") -> list[list[int]]:
-    """The ids of every page, following `link` until it runs out."""
-    pages: list[list[int]] = []
-    while url:
-        response = api.get(url)
-        assert response.status_code == 200, response.json()
-        pages.append(_ids(response))
-        url = response.json()[link]
-        assert len(pages) <= 50, "pagination does not end"
-    return pages
 
 
 def _walk(api, url: str) -> list[int]:
