@@ -21,11 +21,13 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.deletion import Collector
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from taskapi.tasks import services, views
-from taskapi.tasks.models import IdempotencyRecord, Task
+from taskapi.sync.models import Change
+from taskapi.tasks import labelling, services, views
+from taskapi.tasks.models import SYNC_KIND, IdempotencyRecord, Task
 from taskapi.tasks.services import trash_purge
 from tests.factories import LabelFactory, TaskFactory
 
@@ -341,3 +343,119 @@ def test_a_keyed_bulk_write_and_a_single_write_crossing_it_each_get_an_answer(us
         assert first.version == 1
         assert not IdempotencyRecord.objects.exists()
     assert (second.priority == "high") == (single_response.status_code == 200)
+
+
+# --- the change log agrees with the tasks after racing erasures ----------------------------------
+
+
+def _log_says_deleted(task_id: int) -> bool:
+    return Change.objects.get(kind=SYNC_KIND, object_id=task_id).deleted
+
+
+def _is_live(task_id: int) -> bool:
+    return Task.objects.filter(pk=task_id, deleted_at__isnull=True).exists()
+
+
+@pytest.fixture
+def pause_before_deleting(monkeypatch):
+    """A deletion (an erase, a purge) has read what it deletes and waits before its DELETE.
+
+    Django's deletion selects the rows (and their subtasks and label links), then deletes them
+    by id. A restore committed in between would be erased although the change log lists it as
+    live: the owner lock keeps restores out from before that read.
+    """
+    collected = threading.Event()
+    delete = Collector.delete
+
+    def wait_then_delete(self):
+        collected.set()
+        time.sleep(0.5)  # a restore starts meanwhile, and must wait
+        return delete(self)
+
+    monkeypatch.setattr(Collector, "delete", wait_then_delete)
+    return collected
+
+
+def _trashed_task(user, *, deleted_at=None) -> Task:
+    task = TaskFactory(owner=user)
+    assert _client(user).delete(f"/tasks/{task.pk}/").status_code == 204
+    if deleted_at is not None:
+        Task.objects.filter(pk=task.pk).update(deleted_at=deleted_at)
+    return task
+
+
+def test_a_restore_racing_an_erase_is_either_erased_with_it_or_not_erased(
+    user, pause_before_deleting
+):
+    task = _trashed_task(user)
+
+    def restore_once_collected():
+        assert pause_before_deleting.wait(10)
+        return _client(user).post(f"/tasks/{task.pk}/restore/")
+
+    erased, restored = _run_together(
+        [lambda: _client(user).delete(f"/tasks/trash/{task.pk}/"), restore_once_collected]
+    )
+
+    assert (erased.status_code, restored.status_code) == (204, 404)
+    assert not Task.objects.filter(pk=task.pk).exists()
+    assert _log_says_deleted(task.pk)
+
+
+def test_a_restore_racing_the_trash_purge_is_either_purged_with_it_or_not_purged(
+    user, pause_before_deleting
+):
+    task = _trashed_task(user, deleted_at=timezone.now() - timedelta(days=31))
+
+    def restore_once_collected():
+        assert pause_before_deleting.wait(10)
+        return _client(user).post(f"/tasks/{task.pk}/restore/")
+
+    purged, restored = _run_together([trash_purge, restore_once_collected])
+
+    assert (purged, restored.status_code) == (1, 404)
+    assert not Task.objects.filter(pk=task.pk).exists()
+    assert _log_says_deleted(task.pk)
+
+
+def test_a_purge_counts_tasks_not_the_label_links_erased_with_them(user):
+    label = LabelFactory(owner=user)
+    task = _trashed_task(user, deleted_at=timezone.now() - timedelta(days=31))
+    task.label_links.create(label=label)
+
+    assert trash_purge() == 1
+
+
+def test_a_task_trashed_while_its_label_is_deleted_stays_deleted_in_the_change_log(
+    user, monkeypatch
+):
+    """The deletion takes the label off its tasks and records the live ones; a task trashed
+    meanwhile must not be recorded live after its deletion record (a sync client would bring it
+    back). On SQLite the two transactions queue; on PostgreSQL the label's UPDATE of the task
+    rows orders them."""
+    label = LabelFactory(owner=user)
+    task = TaskFactory(owner=user)
+    task.label_links.create(label=label)
+    updating = threading.Event()
+    now = timezone.now
+
+    class PausingClock:
+        @staticmethod
+        def now():
+            updating.set()
+            time.sleep(0.5)  # the trash commits meanwhile where it can
+            return now()
+
+    monkeypatch.setattr(labelling, "timezone", PausingClock)
+
+    def trash_once_updating():
+        assert updating.wait(10)
+        return _client(user).delete(f"/tasks/{task.pk}/")
+
+    deleted, trashed = _run_together(
+        [lambda: _client(user).delete(f"/labels/{label.pk}/"), trash_once_updating]
+    )
+
+    assert (deleted.status_code, trashed.status_code) == (204, 204)
+    assert not _is_live(task.pk)
+    assert _log_says_deleted(task.pk)

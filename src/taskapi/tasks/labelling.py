@@ -56,7 +56,9 @@ def _take_label_off_tasks(sender: type[Label], *, owner_id: int, label_id: int, 
     record for those not in the trash (trashed ones are recorded as restored, if ever)."""
     labelled = Task.objects.filter(owner_id=owner_id, label_links__label_id=label_id)
     # Joins and subqueries rather than lists of ids: a label may be on very many tasks.
-    live = list(labelled.filter(deleted_at__isnull=True).values_list("pk", flat=True))
     changed = labelled.update(version=F("version") + 1, updated_at=timezone.now())
+    # Read after the UPDATE, which holds the tasks' rows until the commit: a task trashed
+    # between a read before it and the record would be recorded live after its deletion.
+    live = list(labelled.filter(deleted_at__isnull=True).values_list("pk", flat=True))
     if changed and live:
         change_record(owner_id=owner_id, kind=SYNC_KIND, object_ids=live)

@@ -382,10 +382,14 @@ def task_erase(*, user: HasId, task_id: int) -> None:
     """
     if not 1 <= task_id <= MAX_TASK_ID:
         raise TaskNotFound()
-    # Subtasks point at their parent and label links at the task (ON DELETE CASCADE, done by
-    # Django), so this selects the task and its subtree level by level, deletes their links,
-    # then them: a few statements, not one.
-    erased, _ = task_trash_list(user=user).filter(pk=task_id).delete()
+    with transaction.atomic():
+        # Subtasks point at their parent and label links at the task (ON DELETE CASCADE, done
+        # by Django), so the deletion selects the task and its subtree level by level, then
+        # deletes by id: a few statements, not one. Locked, so no restore (or move) of this
+        # user commits between that read and the DELETE: it would be erased while the change
+        # log lists it as live.
+        _lock_owner(user=user)
+        erased, _ = task_trash_list(user=user).filter(pk=task_id).delete()
     if not erased:
         raise TaskNotFound()
 
@@ -401,4 +405,16 @@ def trash_purge(*, batch_size: int = PURGE_BATCH_SIZE) -> int:
     already lists these tasks as deleted.
     """
     expired = Task.objects.filter(deleted_at__lt=trash_expired_before())
-    return purge_in_batches(expired, oldest_first="deleted_at", batch_size=batch_size)
+    return purge_in_batches(
+        expired, oldest_first="deleted_at", batch_size=batch_size, lock_batch=_lock_owners_of
+    )
+
+
+def _lock_owners_of(task_ids: list[int]) -> None:
+    """The owner locks of task_erase, for a purge batch across users: taken in id order, so two
+    purges never wait on each other in a cycle (a request takes one user's lock only)."""
+    if not connection.features.has_select_for_update:
+        return
+    owners = Task.objects.filter(pk__in=task_ids).values("owner_id")
+    locked = User.objects.select_for_update(no_key=True).filter(pk__in=owners).order_by("pk")
+    list(locked.values_list("pk", flat=True))
