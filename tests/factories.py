@@ -2,6 +2,7 @@ import factory
 
 from taskapi.accounts.models import User
 from taskapi.tasks.due import due_resolve
+from taskapi.webhooks.models import EVENT_TYPES
 
 PASSWORD = "correct-horse-battery-staple"  # what every factory user's password is
 
@@ -64,3 +65,15 @@ class LabelFactory(factory.django.DjangoModelFactory):
     owner = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"label {n}")
     name_key = factory.LazyAttribute(lambda label: label.name.casefold())
+
+
+class WebhookFactory(factory.django.DjangoModelFactory):
+    """An active webhook for every event type, to a loopback URL that nothing serves; owned by
+    a fresh user unless `owner` is given."""
+
+    class Meta:
+        model = "webhooks.Endpoint"
+
+    owner = factory.SubFactory(UserFactory)
+    url = "http://127.0.0.1:9/unused"
+    event_types = factory.LazyFunction(lambda: list(EVENT_TYPES))

@@ -5,6 +5,7 @@ urlpatterns = [
     path("auth/", include("taskapi.accounts.urls")),
     path("tasks/", include("taskapi.tasks.urls")),
     path("labels/", include("taskapi.labels.urls")),
+    path("webhooks/", include("taskapi.webhooks.urls")),
 ]
 
 handler400 = "taskapi.core.views.bad_request"

@@ -6,6 +6,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from taskapi.labels import events
 from taskapi.labels.errors import LabelLimitReached, LabelNameTaken
 from taskapi.labels.models import MAX_LABELS_PER_USER, Label, name_key
 from taskapi.labels.selectors import HasId, label_get, label_list
@@ -29,9 +30,11 @@ def label_create(*, user: HasId, data: dict[str, Any]) -> Label:
     now = timezone.now()
     try:
         with transaction.atomic():
-            return Label.objects.create(
+            label = Label.objects.create(
                 **_normalised(data), owner_id=user.id, created_at=now, updated_at=now
             )
+            events.label_event_record(type=events.CREATED, label=label)
+            return label
     except IntegrityError:
         raise LabelNameTaken() from None
 
@@ -44,12 +47,14 @@ def label_update(*, user: HasId, label: Label, changes: dict[str, Any]) -> Label
     try:
         with transaction.atomic():
             updated = label_list(user=user).filter(pk=label.pk).update(**values)
+            if updated:
+                for field, value in values.items():
+                    setattr(label, field, value)
+                events.label_event_record(type=events.UPDATED, label=label)
     except IntegrityError:
         raise LabelNameTaken() from None
     if not updated:
         label_get(user=user, label_id=label.pk)  # deleted meanwhile: 404
-    for field, value in values.items():
-        setattr(label, field, value)
     return label
 
 
@@ -60,4 +65,5 @@ def label_delete(*, user: HasId, label_id: int) -> None:
     # receivers look for the label's tasks (see selectors.label_ids_owned).
     label = label_get(user=user, label_id=label_id, for_update=True)
     label_deleting.send(sender=Label, owner_id=user.id, label_id=label.pk)
+    events.label_event_record(type=events.DELETED, label=label)
     label.delete()

@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "taskapi.sync",
     "taskapi.labels",
     "taskapi.tasks",
+    "django_tasks",
+    "django_tasks_db",
+    "taskapi.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +192,20 @@ if SYNC_TOKEN_MAX_AGE_DAYS < TRASH_RETENTION_DAYS:
     )
 TRASH_RETENTION = timedelta(days=TRASH_RETENTION_DAYS)
 SYNC_TOKEN_MAX_AGE = timedelta(days=SYNC_TOKEN_MAX_AGE_DAYS)
+
+# --- Webhooks (taskapi/webhooks) -------------------------------------------------------------
+# The queue: django-tasks' database backend, in the application's database, so a delivery is
+# enqueued in the same transaction as the change it reports (webhooks/README in README.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["webhooks"]}}
+# http:// and loopback receivers: for tests and local runs only (`check --deploy` warns).
+WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
+WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=5.0)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=15.0)
+WEBHOOKS_HEARTBEAT_FILE = env.str("WEBHOOKS_HEARTBEAT_FILE", default="/tmp/taskapi-webhooks.alive")  # noqa: S108  # nosec B108
+if not 0 < WEBHOOKS_CONNECT_TIMEOUT <= WEBHOOKS_TIMEOUT <= 60:
+    raise ImproperlyConfigured(
+        "Webhook timeouts need 0 < WEBHOOKS_CONNECT_TIMEOUT <= WEBHOOKS_TIMEOUT <= 60 seconds."
+    )
 
 AUTH_RATE_LIMIT = env.str("AUTH_RATE_LIMIT", default="10/minute")
 # Addresses (or CIDR networks) of the reverse proxies whose X-Forwarded-For is believed.

@@ -14,6 +14,7 @@ from taskapi.labels.models import Label
 from taskapi.labels.selectors import label_ids_owned
 from taskapi.labels.signals import label_deleting
 from taskapi.sync.services import change_record
+from taskapi.tasks import events
 from taskapi.tasks.models import SYNC_KIND, Task, TaskLabel
 from taskapi.tasks.selectors import HasId
 
@@ -62,3 +63,9 @@ def _take_label_off_tasks(sender: type[Label], *, owner_id: int, label_id: int, 
     live = list(labelled.filter(deleted_at__isnull=True).values_list("pk", flat=True))
     if changed and live:
         change_record(owner_id=owner_id, kind=SYNC_KIND, object_ids=live)
+        events.task_events_record(user=_Owner(owner_id), events={events.UPDATED: live})
+
+
+class _Owner:
+    def __init__(self, id: int) -> None:
+        self.id = id

@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
-from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
+from taskapi.core.pagination import invalid_parameter as _invalid
+from taskapi.core.pagination import page_size_from
 from taskapi.tasks.filters import DEFAULT_ORDERING
 from taskapi.tasks.models import Task
 from taskapi.tasks.selectors import MAX_TASK_ID
@@ -82,26 +84,6 @@ class SortKey:
 class Position:
     value: Value
     id: int
-
-
-def _invalid(field: str, message: str, code: str = "invalid") -> ValidationError:
-    return ValidationError({field: [ErrorDetail(message, code=code)]})
-
-
-def page_size_from(raw: str | None, *, default: int, maximum: int) -> int:
-    """The `page_size` query parameter: digits only, 1 to `maximum`, else a 400 naming it."""
-    if raw is None:
-        return default
-    if not re.fullmatch(r"[0-9]+", raw):
-        raise _invalid("page_size", "A valid integer is required.")
-    size = int(raw) if len(raw) <= 6 else maximum + 1
-    if size < 1:
-        raise _invalid("page_size", "Ensure this value is greater than or equal to 1.", "min_value")
-    if size > maximum:
-        raise _invalid(
-            "page_size", f"Ensure this value is less than or equal to {maximum}.", "max_value"
-        )
-    return size
 
 
 class TaskCursorPagination(CursorPagination):

@@ -21,6 +21,7 @@ from taskapi.accounts.models import User
 from taskapi.core.errors import PreconditionFailed
 from taskapi.core.purge import purge_in_batches
 from taskapi.sync.services import change_record
+from taskapi.tasks import events
 from taskapi.tasks.due import DUE_FIELDS, due_resolve
 from taskapi.tasks.errors import TaskNotFound, TaskWriteConflict
 from taskapi.tasks.labelling import labels_checked, task_labels_write
@@ -70,6 +71,12 @@ def _completed_at(
     if was_completed:
         return current
     return now
+
+
+def _update_event(*, was_completed: bool, completed: bool | None) -> str:
+    if completed is None or completed == was_completed:
+        return events.UPDATED
+    return events.COMPLETED if completed else events.UNCOMPLETED
 
 
 def _lock_owner(*, user: HasId) -> None:
@@ -179,6 +186,9 @@ def task_create(*, user: HasId, data: dict[str, Any]) -> Task:
     )
     task_labels_write(task_id=task.pk, old=[], new=label_ids)
     _record(user=user, task_ids=[task.pk, *renumbered])
+    events.task_events_record(
+        user=user, events={events.CREATED: [task.pk], events.UPDATED: renumbered}
+    )
     task.label_ids = label_ids
     return task
 
@@ -232,6 +242,10 @@ def task_update(
                 if label_ids is not None:
                     task_labels_write(task_id=task.pk, old=task.label_ids, new=label_ids)
                 _record(user=user, task_ids=[task.pk])
+                event = _update_event(
+                    was_completed=task.completed, completed=values.get("completed")
+                )
+                events.task_events_record(user=user, events={event: [task.pk]})
         if written:
             for field, value in values.items():
                 setattr(task, field, value)
@@ -292,6 +306,7 @@ def task_move(
         if not written:
             raise RuntimeError("a locked task changed under its lock")
         _record(user=user, task_ids=[task.pk, *renumbered])
+        events.task_events_record(user=user, events={events.UPDATED: [task.pk, *renumbered]})
     for field, value in values.items():
         setattr(task, field, value)
     return task
@@ -316,6 +331,7 @@ def task_trash(
             if descendants:
                 task_list(user=user).filter(pk__in=descendants).update(deleted_at=now)
             _record(user=user, task_ids=[task_id, *descendants], deleted=True)
+            events.task_events_record(user=user, events={events.DELETED: [task_id, *descendants]})
     if trashed:
         return
     if expected_versions is not None and tasks.exists():
@@ -366,6 +382,10 @@ def task_restore(
                         deleted_at=None, updated_at=now, version=F("version") + 1
                     )
                 _record(user=user, task_ids=[task_id, *descendants, *renumbered])
+                events.task_events_record(
+                    user=user,
+                    events={events.RESTORED: [task_id, *descendants], events.UPDATED: renumbered},
+                )
         if restored:
             task.deleted_at, task.updated_at, task.version = None, now, task.version + 1
             task.parent_id, task.position = parent_id, position

@@ -1,0 +1,18 @@
+"""The events of labels (taskapi.core.events), for listeners such as webhooks: recorded by the
+services inside their transaction, rendered as GET /labels/{id}/ shows the label, only if a
+listener wants the type."""
+
+from taskapi.core.events import event_types_wanted, events_record
+from taskapi.labels.models import Label
+from taskapi.labels.serializers import LabelOut
+
+CREATED = "label.created"
+UPDATED = "label.updated"
+DELETED = "label.deleted"
+
+
+def label_event_record(*, type: str, label: Label) -> None:
+    if type in event_types_wanted(owner_id=label.owner_id):
+        events_record(
+            owner_id=label.owner_id, type=type, objects=[(label.pk, LabelOut(label).data)]
+        )

@@ -1,0 +1,233 @@
+"""Deliveries to a real loopback receiver, made by the real worker command (django-tasks-db's
+worker in batch mode: it runs every attempt that is due, then exits)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from standardwebhooks.webhooks import Webhook
+
+from taskapi.webhooks import delivery as delivery_module
+from taskapi.webhooks.models import Delivery, Endpoint, Event
+from tests.factories import WebhookFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _work() -> None:
+    """The worker, until nothing is due."""
+    call_command("webhooks_worker", batch=True, startup_delay=False, interval=0, verbosity=0)
+
+
+def _make_retries_due() -> None:
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+
+
+def _create_task(api_client, **body):
+    response = api_client.post("/tasks/", {"title": "write the report", **body}, format="json")
+    assert response.status_code == 201
+    return response.json()
+
+
+def test_a_created_task_is_delivered_signed_by_the_standard_webhooks_library(
+    api_client, user, receiver
+):
+    webhook = WebhookFactory(owner=user, url=receiver.url)
+    task = _create_task(api_client)
+
+    _work()
+
+    (received,) = receiver.wait_for(1)
+    payload = Webhook(webhook.secret).verify(received.body, received.headers)
+    assert payload["type"] == "task.created"
+    assert payload["data"] == api_client.get(f"/tasks/{task['id']}/").json()
+    assert received.headers["webhook-id"] == payload["id"] == Event.objects.get().pk
+    assert received.headers["user-agent"] == "cloud-task-api-webhooks/1"
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 204)
+
+
+def test_a_signature_with_another_secret_does_not_verify(api_client, user, receiver):
+    WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+    _work()
+    (received,) = receiver.wait_for(1)
+
+    other = WebhookFactory.build().secret
+    with pytest.raises(Exception, match="No matching signature"):
+        Webhook(other).verify(received.body, received.headers)
+
+
+def test_each_change_produces_exactly_its_events_in_order(api_client, user, receiver):
+    WebhookFactory(owner=user, url=receiver.url)
+    task = _create_task(api_client)
+    url = f"/tasks/{task['id']}/"
+    assert api_client.patch(url, {"title": "renamed"}, format="json").status_code == 200
+    assert api_client.patch(url, {"completed": True}, format="json").status_code == 200
+    assert api_client.patch(url, {"completed": False}, format="json").status_code == 200
+    assert api_client.delete(url).status_code == 204
+    assert api_client.post(f"/tasks/{task['id']}/restore/").status_code == 200
+    label = api_client.post("/labels/", {"name": "home"}, format="json").json()
+    assert api_client.delete(f"/labels/{label['id']}/").status_code == 204
+
+    _work()
+
+    received = receiver.wait_for(8)
+    assert [r.json["type"] for r in sorted(received, key=lambda r: r.json["id"])] == [
+        "task.created",
+        "task.updated",
+        "task.completed",
+        "task.uncompleted",
+        "task.deleted",
+        "task.restored",
+        "label.created",
+        "label.deleted",
+    ]
+    assert len({r.json["id"] for r in received}) == 8
+    deleted = next(r.json for r in received if r.json["type"] == "task.deleted")
+    assert deleted["data"]["id"] == task["id"] and deleted["data"]["deleted_at"]
+
+
+def test_a_webhook_gets_only_the_event_types_it_asked_for(api_client, user, receiver):
+    WebhookFactory(owner=user, url=receiver.url, event_types=["task.completed"])
+    task = _create_task(api_client)
+    api_client.patch(f"/tasks/{task['id']}/", {"completed": True}, format="json")
+
+    _work()
+
+    assert [r.json["type"] for r in receiver.wait_for(1)] == ["task.completed"]
+    assert Event.objects.count() == 1
+
+
+def test_another_users_changes_never_reach_a_webhook(api_client, user, receiver):
+    WebhookFactory(url=receiver.url)  # another user's webhook
+    _create_task(api_client)
+
+    _work()
+
+    assert receiver.received == []
+    assert not Event.objects.exists()
+
+
+def test_a_change_rolled_back_produces_no_event(user, receiver):
+    from django.db import transaction
+
+    from taskapi.tasks.services import task_create
+
+    WebhookFactory(owner=user, url=receiver.url)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        task_create(user=user, data={"title": "never"})
+        raise RuntimeError("the request failed after the write")
+
+    _work()
+
+    assert not Event.objects.exists() and not DBTaskResult.objects.exists()
+    assert receiver.received == []
+
+
+def test_a_receiver_that_fails_n_times_gets_the_event_on_attempt_n_plus_1(
+    api_client, user, receiver, monkeypatch
+):
+    monkeypatch.setattr(delivery_module, "RETRY_DELAYS", (timedelta(0),) * 8)
+    receiver.answer_with(500, 503, 429)
+    WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+
+    for _ in range(4):
+        _work()
+        _make_retries_due()
+
+    received = receiver.wait_for(4)
+    assert len(received) == 4
+    assert len({r.headers["webhook-id"] for r in received}) == 1
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("delivered", 4, 204)
+
+
+def test_a_failed_attempt_schedules_the_next_with_backoff_and_logs_the_answer(
+    api_client, user, receiver
+):
+    receiver.answer_with(500)
+    WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+    before = timezone.now()
+
+    _work()
+
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("pending", 1, 500)
+    assert delivery.last_response_body == "ok"
+    # 30 s ± 20 %
+    assert (
+        before + timedelta(seconds=23) < delivery.next_attempt_at < before + timedelta(seconds=40)
+    )
+    queued = DBTaskResult.objects.get(status="READY")
+    assert queued.run_after == delivery.next_attempt_at
+    assert queued.args_kwargs["kwargs"] == {"delivery_id": delivery.pk, "attempt": 2}
+
+
+def test_the_last_attempt_failing_gives_the_delivery_up(api_client, user, receiver, monkeypatch):
+    monkeypatch.setattr(delivery_module, "RETRY_DELAYS", (timedelta(0),) * 8)
+    receiver.answer_with(*[500] * 9)
+    WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+
+    for _ in range(10):
+        _work()
+        _make_retries_due()
+
+    assert len(receiver.received) == delivery_module.MAX_ATTEMPTS == 9
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == ("given_up", 9, None)
+
+
+def test_a_410_disables_the_webhook_and_stops_sending(api_client, user, receiver):
+    receiver.answer_with(410)
+    webhook = WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+    _work()
+
+    webhook.refresh_from_db()
+    assert (webhook.active, webhook.disabled_reason) == (False, "gone")
+    assert Delivery.objects.get().state == "given_up"
+    _create_task(api_client)
+    _work()
+    assert len(receiver.received) == 1
+
+
+def test_a_redirect_is_not_followed(api_client, user, receiver):
+    receiver.answer_with(307)
+    WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+
+    _work()
+
+    assert len(receiver.received) == 1
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.last_status_code) == ("pending", 307)
+
+
+def test_a_slow_receiver_is_cut_at_the_total_timeout(api_client, user, receiver, settings):
+    settings.WEBHOOKS_CONNECT_TIMEOUT = 0.5
+    settings.WEBHOOKS_TIMEOUT = 0.5
+    receiver.delay = 2.0
+    WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+
+    _work()
+
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.last_status_code) == ("pending", None)
+    assert delivery.last_error == "timed out after 0.5 s"
+
+
+def test_a_deleted_webhook_gets_nothing_already_queued(api_client, user, receiver):
+    webhook = WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+    Endpoint.objects.filter(pk=webhook.pk).delete()
+
+    _work()
+
+    assert receiver.received == []
