@@ -231,3 +231,32 @@ def test_a_deleted_webhook_gets_nothing_already_queued(api_client, user, receive
     _work()
 
     assert receiver.received == []
+
+
+def test_every_attempt_checks_the_address_again(api_client, user, receiver, monkeypatch):
+    """DNS can change after the webhook was saved: an attempt whose host now resolves to a
+    forbidden address sends nothing."""
+    from taskapi.webhooks import ssrf
+
+    port = receiver.server.server_address[1]
+    answers = {"receiver.test": "127.0.0.1"}
+
+    def resolve(host, port, **kwargs):
+        return [(2, 1, 6, "", (answers[host], port))]
+
+    monkeypatch.setattr(ssrf.socket, "getaddrinfo", resolve)
+    created = api_client.post(
+        "/webhooks/",
+        {"url": f"http://receiver.test:{port}/hook", "event_types": ["task.created"]},
+        format="json",
+    )
+    assert created.status_code == 201
+    answers["receiver.test"] = "10.0.0.1"
+    _create_task(api_client)
+
+    _work()
+
+    assert receiver.received == []
+    delivery = Delivery.objects.get()
+    assert delivery.state == "pending"
+    assert "a private address" in delivery.last_error

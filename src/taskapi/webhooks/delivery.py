@@ -84,7 +84,7 @@ def attempt_run(*, delivery_id: int, attempt: int) -> str:
         try:
             target = target_checked(endpoint.url)
         except UrlRefused as refused:
-            answer = Answer(None, refused.errors[0]["message"], None)
+            answer = Answer(None, refused.extra["errors"][0]["message"], None)
         else:
             now = timezone.now()
             headers = signed_headers(

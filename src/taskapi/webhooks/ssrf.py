@@ -108,7 +108,8 @@ def _parts(url: str, *, allow_loopback: bool) -> tuple[str, str, int, str]:
         host.encode("idna")
     except UnicodeError:
         raise UrlRefused("The URL's host name is invalid.") from None
-    port = port or (443 if parts.scheme == "https" else 80)
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
     if port == 0:
         raise UrlRefused("The URL's port is invalid.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
