@@ -77,11 +77,10 @@ def test_a_name_resolving_to_any_forbidden_address_is_refused(monkeypatch):
 
 
 def test_the_checked_address_is_the_one_connected_to(monkeypatch):
-    monkeypatch.setattr(
-        ssrf.socket,
-        "getaddrinfo",
-        lambda host, port, **kwargs: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("1.1.1.1", port))],
-    )
+    def resolve(host, port, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("1.1.1.1", port))]
+
+    monkeypatch.setattr(ssrf.socket, "getaddrinfo", resolve)
     target = target_checked("https://receiver.example.com:8443/hooks/in?x=1")
     assert (target.address, target.host, target.port, target.path) == (
         "1.1.1.1",
