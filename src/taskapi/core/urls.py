@@ -1,7 +1,6 @@
 from django.urls import path
-from django_prometheus.exports import ExportToDjangoView
-
 from taskapi.core import views
+from taskapi.core.metrics import metrics_view
 
 urlpatterns = [
     path("health/", views.HealthView.as_view(), name="healthLive"),
@@ -10,5 +9,5 @@ urlpatterns = [
     path("api/docs/", views.ApiDocsView.as_view(url="/openapi.yaml"), name="apiDocs"),
     # Prometheus' conventional path (no slash). Scraped per instance on loopback; the public
     # nginx server answers 404 for it (deploy/nginx).
-    path("metrics", ExportToDjangoView, name="metrics"),
+    path("metrics", metrics_view, name="metrics"),
 ]

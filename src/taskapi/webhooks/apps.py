@@ -7,6 +7,10 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from taskapi.core.events import event_interest_register
-        from taskapi.webhooks import outbox
+        from taskapi.core.metrics import collector_register
+        from taskapi.webhooks import checks, outbox
+        from taskapi.webhooks.metrics import WebhookCollector
 
         event_interest_register(outbox.event_types_wanted)
+        collector_register(WebhookCollector())
+        checks.register()
