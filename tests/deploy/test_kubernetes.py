@@ -3,6 +3,7 @@ checks, and keeps the properties a reviewer would otherwise check by hand."""
 
 import ipaddress
 import json
+from pathlib import PurePosixPath
 
 import pytest
 import yaml
@@ -34,6 +35,7 @@ UNVALIDATED_KINDS = {
 SERVER = {"kind": "Deployment", "name": "taskapi"}
 MIGRATE = {"kind": "Job", "name": "taskapi-migrate"}
 PURGE = {"kind": "CronJob", "name": "taskapi-purge"}
+WORKER = {"kind": "Deployment", "name": "taskapi-webhooks-worker"}
 # The pods' only writable path (an emptyDir): the root filesystem is read-only.
 WRITABLE_TMP = "/tmp"  # noqa: S108
 
@@ -243,6 +245,8 @@ def test_network_policies_match_the_terraform_subnet_plan(rendered_overlays, ove
     assert server["egress"][0]["to"][0]["ipBlock"]["cidr"] == data
     assert migrate["egress"][0]["to"][0]["ipBlock"]["cidr"] == data
     assert purge["egress"][0]["to"][0]["ipBlock"]["cidr"] == data
+    worker = find(docs, "NetworkPolicy", "taskapi-webhooks-worker")["spec"]
+    assert worker["egress"][0]["to"][0]["ipBlock"]["cidr"] == data
     assert config["data"]["FORWARDED_ALLOW_IPS"] == public
 
 
@@ -287,12 +291,199 @@ def test_every_workload_may_reach_the_database_and_dns_through_a_network_policy(
     templates = pod_templates(docs)
 
     assert {owner for owner, _ in templates} >= {
-        f"{w['kind']}/{w['name']}" for w in (SERVER, MIGRATE, PURGE)
+        f"{w['kind']}/{w['name']}" for w in (SERVER, MIGRATE, PURGE, WORKER)
     }
     for owner, template in templates:
         allowed = egress_allowed(policies, template["metadata"]["labels"])
         assert (data, "TCP", 5432) in allowed, owner
         assert {("kube-dns", "UDP", 53), ("kube-dns", "TCP", 53)} <= allowed, owner
+
+
+# The worker's liveness command: exit 0 while its heartbeat file is younger than 60 s.
+ALIVE = ["python", "-m", "taskapi.webhooks.alive"]
+
+
+def worker_pod(docs: list[dict]) -> tuple[dict, dict]:
+    """The webhooks worker's pod spec and its one container."""
+    pod = find(docs, **WORKER)["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    return pod, container
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_webhooks_worker_runs_in_the_apps_image_and_environment(rendered_overlays, overlay):
+    docs = rendered_overlays[overlay]
+    (server,) = find(docs, **SERVER)["spec"]["template"]["spec"]["containers"]
+    deployment = find(docs, **WORKER)["spec"]
+    _, worker = worker_pod(docs)
+
+    assert worker["command"] == ["python", "manage.py", "webhooks_worker"]
+    assert worker["image"] == server["image"]
+    assert worker["envFrom"] == server["envFrom"]
+    assert "ports" not in worker, "the worker serves nothing"
+    # Two, so a drained node or a restart never stops deliveries.
+    assert deployment["replicas"] == 2
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_webhooks_worker_is_never_a_loopback_receiver_and_stops_after_a_whole_attempt(
+    rendered_overlays, overlay
+):
+    docs = rendered_overlays[overlay]
+    (config,) = [d for d in docs if d["kind"] == "ConfigMap"]
+    pod, _ = worker_pod(docs)
+
+    assert config["data"]["WEBHOOKS_ALLOW_LOOPBACK"] == "false"
+    attempt = int(config["data"]["WEBHOOKS_TIMEOUT"])
+    # SIGTERM lets the attempt in progress finish, and record its outcome, before SIGKILL.
+    assert pod["terminationGracePeriodSeconds"] >= max(30, 2 * attempt)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_webhooks_worker_is_probed_by_its_heartbeat_and_has_no_readiness_probe(
+    rendered_overlays, overlay
+):
+    _, worker = worker_pod(rendered_overlays[overlay])
+    startup, liveness = worker["startupProbe"], worker["livenessProbe"]
+    env = {item["name"]: item["value"] for item in worker["env"]}
+    mounts = {mount["mountPath"] for mount in worker["volumeMounts"]}
+
+    assert startup["exec"]["command"] == ALIVE
+    assert liveness["exec"]["command"] == ALIVE
+    assert "readinessProbe" not in worker, "nothing to gate: it serves no traffic"
+    # The heartbeat lands on the writable emptyDir (the root filesystem is read-only).
+    heartbeat = PurePosixPath(env["WEBHOOKS_HEARTBEAT_FILE"])
+    assert str(heartbeat.parent) in mounts
+    # Django's start and a first database connection fit in the startup budget; a stuck worker
+    # is restarted within minutes, not hours, and not for one slow probe.
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 60
+    assert 2 <= liveness["failureThreshold"] <= 5
+    assert liveness["periodSeconds"] * liveness["failureThreshold"] <= 180
+    assert liveness["timeoutSeconds"] >= 2
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_webhooks_worker_holds_no_aws_role_and_no_kubernetes_token(rendered_overlays, overlay):
+    docs = rendered_overlays[overlay]
+    pod, _ = worker_pod(docs)
+    server = find(docs, **SERVER)["spec"]["template"]["spec"]
+    account = find(docs, "ServiceAccount", pod["serviceAccountName"])
+
+    # The pod that connects to URLs chosen by users must not be able to use the app's IAM role.
+    assert pod["serviceAccountName"] != server["serviceAccountName"]
+    assert "eks.amazonaws.com/role-arn" not in account["metadata"].get("annotations", {})
+    assert account["automountServiceAccountToken"] is False
+    assert pod["automountServiceAccountToken"] is False
+
+
+def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return bool(selector) and selector.items() <= labels.items()
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_webhooks_worker_pods_are_selected_only_by_their_own_objects(rendered_overlays, overlay):
+    docs = rendered_overlays[overlay]
+    pods = {owner: template["metadata"]["labels"] for owner, template in pod_templates(docs)}
+    worker = f"{WORKER['kind']}/{WORKER['name']}"
+    server = f"{SERVER['kind']}/{SERVER['name']}"
+    selectors = {
+        "Service/taskapi": find(docs, "Service", "taskapi")["spec"]["selector"],
+        **{
+            f"{doc['kind']}/{doc['metadata']['name']}": doc["spec"]["selector"]["matchLabels"]
+            for doc in docs
+            if doc["kind"] in {"PodDisruptionBudget", "Deployment"}
+        },
+        **{
+            f"NetworkPolicy/{doc['metadata']['name']}": doc["spec"]["podSelector"].get(
+                "matchLabels", {}
+            )
+            for doc in docs
+            if doc["kind"] == "NetworkPolicy"
+        },
+    }
+
+    def selected(name: str) -> set[str]:
+        return {owner for owner, labels in pods.items() if selects(selectors[name], labels)}
+
+    assert selected(f"PodDisruptionBudget/{WORKER['name']}") == {worker}
+    assert selected(f"NetworkPolicy/{WORKER['name']}") == {worker}
+    assert selected(worker) == {worker}
+    for name in ("Service/taskapi", "PodDisruptionBudget/taskapi", "NetworkPolicy/taskapi-server"):
+        assert selected(name) == {server}, name
+    # The HorizontalPodAutoscaler scales the server alone: the worker's count is fixed.
+    hpa = find(docs, "HorizontalPodAutoscaler", "taskapi")["spec"]["scaleTargetRef"]
+    assert (hpa["kind"], hpa["name"]) == (SERVER["kind"], SERVER["name"])
+    pdb = find(docs, "PodDisruptionBudget", WORKER["name"])["spec"]
+    assert pdb.get("maxUnavailable") == 1 or pdb.get("minAvailable") == 1
+
+
+def reachable(policies: list[dict], labels: dict[str, str], address: str, port: int) -> bool:
+    """Whether a pod with `labels` may open a TCP connection to `address`:`port` through an
+    ipBlock of the NetworkPolicies that select it (excepted ranges taken out)."""
+    ip = ipaddress.ip_address(address)
+    for policy in policies:
+        if not selects(policy["spec"]["podSelector"].get("matchLabels", {}), labels):
+            continue
+        for rule in policy["spec"].get("egress", []):
+            if not any(p["protocol"] == "TCP" and p["port"] == port for p in rule["ports"]):
+                continue
+            for peer in rule["to"]:
+                block = peer.get("ipBlock")
+                if block is None or ip not in ipaddress.ip_network(block["cidr"]):
+                    continue
+                excepted = [ipaddress.ip_network(cidr) for cidr in block.get("except", [])]
+                if not any(ip in network for network in excepted):
+                    return True
+    return False
+
+
+# Addresses a receiver URL must never reach, even past the app's own SSRF checks.
+FORBIDDEN_RECEIVERS = [
+    "10.30.192.10",  # the VPC (the database subnet of production)
+    "172.20.0.10",  # EKS's service range
+    "192.168.1.1",
+    "169.254.169.254",  # cloud metadata
+    "169.254.170.2",  # ECS/EKS pod credentials
+    "100.64.0.1",  # carrier-grade NAT, some clusters' pod range
+    "127.0.0.1",
+    "fd00:ec2::254",  # AWS metadata over IPv6
+    "fe80::1",
+    "::1",
+    "::ffff:10.0.0.1",  # an IPv4-mapped private address
+]
+PUBLIC_RECEIVERS = ["93.184.215.14", "1.1.1.1", "2606:4700:4700::1111"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_webhooks_worker_takes_no_traffic_and_sends_https_to_public_addresses_only(
+    rendered_overlays, overlay
+):
+    _, data = subnet_plan(overlay)
+    docs = rendered_overlays[overlay]
+    policies = [doc for doc in docs if doc["kind"] == "NetworkPolicy"]
+    own = find(docs, "NetworkPolicy", WORKER["name"])["spec"]
+    labels = find(docs, **WORKER)["spec"]["template"]["metadata"]["labels"]
+
+    # No ingress rule at all: with Ingress in policyTypes, nothing may connect to the pods.
+    assert {"Ingress", "Egress"} <= set(own["policyTypes"])
+    assert not own.get("ingress")
+    admitting = [
+        policy["metadata"]["name"]
+        for policy in policies
+        if selects(policy["spec"]["podSelector"].get("matchLabels", {}), labels)
+        and policy["spec"].get("ingress")
+    ]
+    assert not admitting, admitting
+    assert all(rule.get("to") for rule in own["egress"]), "an egress rule without `to` is open"
+    ports = {(p["protocol"], p["port"]) for rule in own["egress"] for p in rule["ports"]}
+    assert ports == {("TCP", 5432), ("UDP", 53), ("TCP", 53), ("TCP", 443)}
+    # The database, but no HTTPS (nor anything else) into the VPC.
+    assert (data, "TCP", 5432) in egress_allowed(policies, labels)
+    for address in FORBIDDEN_RECEIVERS:
+        assert not reachable(policies, labels, address, 443), address
+    for address in PUBLIC_RECEIVERS:
+        assert reachable(policies, labels, address, 443), address
+        assert not reachable(policies, labels, address, 80), address
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

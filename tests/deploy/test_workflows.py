@@ -5,7 +5,7 @@ import re
 import pytest
 import yaml
 
-from tests.deploy.conftest import WORKFLOWS, run, venv_tool
+from tests.deploy.conftest import OVERLAYS, WORKFLOWS, run, venv_tool
 
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
@@ -101,6 +101,42 @@ def test_delivery_migrates_before_rollout_and_gates_production():
         steps.index("Smoke test (readiness through the load balancer)")
     ]
     assert "/health/ready/" in smoke["run"]
+
+
+def deploy_step(name: str) -> str:
+    steps = load(WORKFLOWS / "deploy-environment.yml")["jobs"]["deploy"]["steps"]
+    return next(step["run"] for step in steps if step.get("name") == name)
+
+
+def applied_before_migrations(docs: list[dict]) -> list[dict]:
+    """The objects the Migrate step's `kubectl apply -l '<key> notin (...)'` applies. kubectl's
+    `notin` also matches objects without the label."""
+    (selector,) = re.findall(r"-l '([^']*)'", deploy_step("Migrate"))
+    match = re.fullmatch(r"\s*([\w./-]+)\s+notin\s+\(([^)]*)\)\s*", selector)
+    assert match, f"unexpected selector {selector!r}: teach this test to read it"
+    key, values = match[1], {value.strip() for value in match[2].split(",")}
+    return [doc for doc in docs if doc["metadata"].get("labels", {}).get(key) not in values]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_no_deployment_runs_the_new_image_before_the_migration_job(rendered_overlays, overlay):
+    early = applied_before_migrations(rendered_overlays[overlay])
+    kinds = {(doc["kind"], doc["metadata"]["name"]) for doc in early}
+
+    assert ("Job", "taskapi-migrate") in kinds
+    assert not [name for kind, name in kinds if kind == "Deployment"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_deployment_is_awaited_on_rollout_and_undone_on_failure(rendered_overlays, overlay):
+    docs = rendered_overlays[overlay]
+    deployments = [doc["metadata"]["name"] for doc in docs if doc["kind"] == "Deployment"]
+    rollout, rollback = deploy_step("Roll out"), deploy_step("Roll back")
+
+    assert len(deployments) >= 2, deployments
+    for name in deployments:
+        assert f"rollout status deployment/{name} --timeout=" in rollout, name
+        assert f"rollout undo deployment/{name}" in rollback, name
 
 
 def test_image_is_scanned_before_it_is_pushed():

@@ -27,6 +27,7 @@ SYSTEMD = REPO / "deploy" / "systemd"
 UNIT = SYSTEMD / "taskapi@.service"
 PURGE_SERVICE = SYSTEMD / "taskapi-purge.service"
 PURGE_TIMER = SYSTEMD / "taskapi-purge.timer"
+WEBHOOKS_WORKER = SYSTEMD / "taskapi-webhooks@.service"
 # Where ExecStart expects the app's virtualenv on a host (deploy/systemd/*.service).
 HOST_VENV_BIN = "/opt/taskapi/venv/bin"
 SETTINGS = REPO / "src" / "taskapi" / "settings" / "base.py"
@@ -198,6 +199,73 @@ def test_the_purge_service_keeps_every_hardening_option_of_the_server_unit():
             assert purge.get(key) == values, key
     # It connects out to PostgreSQL and never listens.
     assert purge["SocketBindDeny"] == ["any"]
+
+
+def test_systemd_analyze_verifies_the_webhooks_worker_unit(tmp_path):
+    # verify checks that ExecStart exists: point it at this checkout's Python.
+    unit = tmp_path / "taskapi-webhooks@1.service"
+    unit.write_text(WEBHOOKS_WORKER.read_text().replace(f"{HOST_VENV_BIN}/python", sys.executable))
+
+    _verify_and_rate([unit], unit)
+
+
+def test_the_webhooks_worker_runs_with_the_servers_code_and_environment():
+    worker = _directives(WEBHOOKS_WORKER.read_text())["Service"]
+    server = _directives(UNIT.read_text())["Service"]
+
+    assert worker["Type"] == ["exec"]
+    assert shlex.split(worker["ExecStart"][0]) == [
+        f"{HOST_VENV_BIN}/python",
+        f"{server['WorkingDirectory'][0]}/manage.py",
+        "webhooks_worker",
+    ]
+    for key in ("User", "Group", "WorkingDirectory", "EnvironmentFile"):
+        assert worker[key] == server[key], key
+    settings = [item for item in server["Environment"] if item.startswith("DJANGO_SETTINGS_")]
+    assert settings
+    assert set(settings) <= set(worker["Environment"])
+
+
+def test_the_webhooks_worker_restarts_within_limits_and_stops_after_a_whole_attempt():
+    unit = _directives(WEBHOOKS_WORKER.read_text())
+    service = unit["Service"]
+
+    assert service["Restart"] == ["always"]
+    assert _seconds(service["RestartSec"][0]) >= 1, "no tight restart loop"
+    # A crash loop ends in `failed` after a bounded number of starts.
+    assert int(unit["Unit"]["StartLimitBurst"][0]) > 0
+    assert _seconds(unit["Unit"]["StartLimitIntervalSec"][0]) > 0
+    assert service["KillSignal"] == ["SIGTERM"]
+    # One attempt takes up to WEBHOOKS_TIMEOUT (15 s); SIGKILL must not cut the usual one short.
+    assert _seconds(service["TimeoutStopSec"][0]) >= 30
+
+
+def test_the_webhooks_worker_keeps_its_heartbeat_in_its_own_runtime_directory():
+    service = _directives(WEBHOOKS_WORKER.read_text())["Service"]
+    environment = dict(item.split("=", 1) for item in service["Environment"])
+
+    (runtime,) = service["RuntimeDirectory"]
+    heartbeat = Path(environment["WEBHOOKS_HEARTBEAT_FILE"])
+    # Per instance (%i), so two workers on one host never answer for each other.
+    assert "%i" in runtime
+    assert heartbeat.parent == Path("/run") / runtime
+    # ProtectSystem=strict leaves /run read-only but for the unit's RuntimeDirectory.
+    assert _hardening(WEBHOOKS_WORKER)["ProtectSystem"] == ["strict"]
+
+
+def test_the_webhooks_worker_keeps_every_hardening_option_of_the_server_unit():
+    worker = _directives(WEBHOOKS_WORKER.read_text())["Service"]
+    server = _hardening(UNIT)
+
+    assert len(server) > 20, "the server unit's hardening block was not found"
+    for key, values in server.items():
+        if key not in SERVER_ONLY:
+            assert worker.get(key) == values, key
+    # It connects out to receivers and PostgreSQL and never listens.
+    assert worker["SocketBindDeny"] == ["any"]
+    # Nor may a receiver URL that slipped past the SSRF checks reach the cloud metadata service.
+    denied = " ".join(worker["IPAddressDeny"]).split()
+    assert {"169.254.169.254", "fd00:ec2::254"} <= set(denied)
 
 
 def _elapses(calendar: str, iterations: int) -> list[datetime]:
