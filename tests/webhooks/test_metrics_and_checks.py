@@ -24,7 +24,7 @@ def test_metrics_show_deliveries_by_state_and_the_queue_depth(api_client, user, 
 
 def test_check_deploy_warns_when_loopback_receivers_are_allowed(settings):
     settings.WEBHOOKS_ALLOW_LOOPBACK = True
-    with pytest.raises(SystemCheckError, match="taskapi.webhooks.W001"):
+    with pytest.raises(SystemCheckError, match=r"taskapi\.webhooks\.W001"):
         call_command("check", "--deploy", "--fail-level", "WARNING", tags=["security"])
 
 

@@ -7,6 +7,7 @@ processes.
 """
 
 import os
+
 import prometheus_client
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import multiprocess

@@ -1,4 +1,5 @@
 from django.urls import path
+
 from taskapi.core import views
 from taskapi.core.metrics import metrics_view
 
