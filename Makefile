@@ -46,7 +46,12 @@ LOCAL_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}"
 migrate: install .secret_key
 	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
 
+# The API and one webhooks worker beside it (stopped with it, by PID). Local receivers over
+# http on loopback are allowed here (WEBHOOKS_ALLOW_LOOPBACK), never in production.
 run: migrate
+	export WEBHOOKS_ALLOW_LOOPBACK="$${WEBHOOKS_ALLOW_LOOPBACK:-true}"; \
+	$(LOCAL_ENV) $(BIN)/python manage.py webhooks_worker --verbosity 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(LOCAL_ENV) $(BIN)/uvicorn taskapi.asgi:application --host $(HOST) --port $(PORT) \
 	  --workers $(WORKERS) --no-access-log --proxy-headers --forwarded-allow-ips 127.0.0.1
 
