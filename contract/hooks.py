@@ -347,7 +347,7 @@ def _task_id_parameter(case: schemathesis.Case) -> str | None:
     return None
 
 
-LIST_PATHS = ("/tasks/", "/tasks/trash/", "/tasks/changes/", "/labels/")
+LIST_PATHS = ("/tasks/", "/tasks/trash/", "/tasks/changes/", "/labels/", "/webhooks/")
 # Operations on a task in the trash: their victim is one of A's deleted tasks.
 TRASH_PATHS = ("/tasks/{id}/restore/", "/tasks/trash/{id}/")
 
@@ -729,6 +729,10 @@ def task_isolation(ctx: schemathesis.CheckContext, response: schemathesis.Respon
     if label_parameter is not None:
         _check_label(case, label_parameter)
         return
+    webhook_parameter = _webhook_id_parameter(case)
+    if webhook_parameter is not None:
+        _check_webhook(case, webhook_parameter)
+        return
     if _carries_labels(case):
         _check_labels_in_body(case)
     parameter = _task_id_parameter(case)
@@ -790,6 +794,58 @@ def _check_label(case: schemathesis.Case, parameter: str) -> None:
         )
         # A keeps no more labels than the run needs (a user may have at most 500).
         owner.request("DELETE", f"/labels/{label_id}/")
+
+
+def _webhook_id_parameter(case: schemathesis.Case) -> str | None:
+    names = re.findall(r"\{([^}]+)\}", case.operation.path)
+    if case.operation.path.startswith("/webhooks/") and len(names) == 1:
+        return names[0]
+    return None
+
+
+def _new_webhook(owner: Account) -> tuple[int, Snapshot]:
+    # Inactive, to a port nothing serves: it exists to be read back, never to receive.
+    created = owner.request(
+        "POST",
+        "/webhooks/",
+        json={"url": "http://127.0.0.1:9/victim", "event_types": ["task.created"], "active": False},
+    )
+    if created.status_code != 201:
+        raise AssertionError(
+            f"user A could not create a webhook: {created.status_code} {created.text[:500]}"
+        )
+    webhook_id = created.json()["id"]
+    return webhook_id, _read_back_webhook(owner, webhook_id)
+
+
+def _read_back_webhook(owner: Account, webhook_id: int) -> Snapshot:
+    """The webhook as A reads it, and its delivery log (B's test event would add to it)."""
+    webhook = owner.request("GET", f"/webhooks/{webhook_id}/")
+    log = owner.request("GET", f"/webhooks/{webhook_id}/deliveries/")
+    return Snapshot(webhook.status_code, webhook.content + b"\n" + log.content, None)
+
+
+def _check_webhook(case: schemathesis.Case, parameter: str) -> None:
+    """B's request on a webhook of A answers like one on a missing id and changes nothing:
+    not the webhook, not its secret (a rotation changes `updated_at`), not its log."""
+    base_url = _base_url(case)
+    owner, intruder = account("A", base_url), account("B", base_url)
+    with _lock:
+        webhook_id, before = _new_webhook(owner)
+        _check_one_id(
+            case,
+            parameter,
+            owner,
+            intruder,
+            base_url,
+            webhook_id,
+            before,
+            "victim",
+            noun="webhook",
+            read_back=lambda: _read_back_webhook(owner, webhook_id),
+        )
+        # A keeps no more webhooks than the run needs (a user may have at most 10).
+        owner.request("DELETE", f"/webhooks/{webhook_id}/")
 
 
 def _carries_labels(case: schemathesis.Case) -> bool:
@@ -859,8 +915,8 @@ def _check_list(case: schemathesis.Case, intruder: Account, base_url: str) -> No
     leaked = sorted(set(ids) & _known_ids_of_a)
     if leaked:
         raise AssertionError(f"User B's {label} shows tasks of user A: {leaked}\n  {curl}")
-    # B creates tasks of its own (the body checks) but never a label.
-    own = set() if label == "GET /labels/" else _own_ids_of_b
+    # B creates tasks of its own (the body checks) but never a label or a webhook.
+    own = set() if label in ("GET /labels/", "GET /webhooks/") else _own_ids_of_b
     strangers = [item_id for item_id in ids if item_id not in own]
     if strangers:
         raise AssertionError(f"User B's {label} shows items B never created: {strangers}\n  {curl}")

@@ -71,8 +71,23 @@ TASK_ID_OPERATIONS = (
 )
 # Operations that take a label id: each generated case is replayed on a label of A.
 LABEL_ID_OPERATIONS = ("GET /labels/{id}/", "PATCH /labels/{id}/", "DELETE /labels/{id}/")
-# Operations that list tasks or labels: B's replay must show none of A's.
-LIST_OPERATIONS = ("GET /tasks/", "GET /tasks/trash/", "GET /tasks/changes/", "GET /labels/")
+# Operations that take a webhook id: each generated case is replayed on a webhook of A.
+WEBHOOK_ID_OPERATIONS = (
+    "GET /webhooks/{id}/",
+    "PATCH /webhooks/{id}/",
+    "DELETE /webhooks/{id}/",
+    "POST /webhooks/{id}/rotate-secret/",
+    "GET /webhooks/{id}/deliveries/",
+    "POST /webhooks/{id}/test/",
+)
+# Operations that list tasks, labels or webhooks: B's replay must show none of A's.
+LIST_OPERATIONS = (
+    "GET /tasks/",
+    "GET /tasks/trash/",
+    "GET /tasks/changes/",
+    "GET /labels/",
+    "GET /webhooks/",
+)
 # Operations that write many tasks: B's replay naming A's ids must get what missing ids get.
 BULK_OPERATIONS = ("POST /tasks/bulk/",)
 
@@ -83,6 +98,8 @@ def contract_server(tmp_path):
         # Schemathesis registers and logs in far more often than a person.
         "AUTH_RATE_LIMIT": "1000000/minute",
         "ACCESS_TOKEN_LIFETIME": ACCESS_TOKEN_LIFETIME,
+        # Webhooks to loopback receivers (the isolation check's own); production refuses them.
+        "WEBHOOKS_ALLOW_LOOPBACK": "true",
     }
     server: ServerProcess | Stack
     if postgres_mode():
@@ -254,7 +271,7 @@ def hook_problems(stats: dict[str, int], cases: dict[str, dict[str, int]]) -> li
         expect(stats.get("auth.refresh.A", 0) >= 2, "user A's access token was never refreshed")
     # The isolation check runs on every response: at least once per generated single request
     # (shrinking and stateful steps add more).
-    for operation in (*TASK_ID_OPERATIONS, *LABEL_ID_OPERATIONS):
+    for operation in (*TASK_ID_OPERATIONS, *LABEL_ID_OPERATIONS, *WEBHOOK_ID_OPERATIONS):
         generated = sum(cases[operation].get(p, 0) for p in ("examples", "coverage", "fuzzing"))
         probes = stats.get(f"isolation.{operation}.victim", 0)
         expect(

@@ -21,10 +21,13 @@ RENDERED_OPERATIONS = """
 
 
 def contract_operations() -> set[tuple[str, str]]:
+    """The operations of `paths`, and the requests of `webhooks` (what the API sends, shown by
+    Swagger UI under each entry's name)."""
     contract = yaml.safe_load((REPO / "openapi.yaml").read_text())
     return {
         (method, path)
-        for path, item in contract["paths"].items()
+        for section in ("paths", "webhooks")
+        for path, item in contract.get(section, {}).items()
         for method in item
         if method in HTTP_METHODS
     }

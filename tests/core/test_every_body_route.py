@@ -28,12 +28,13 @@ class Caller:
     headers: dict[str, str]
     task_id: int
     label_id: int
+    webhook_id: int
 
 
 @pytest.fixture
 def caller(live_app) -> Caller:
-    """A fresh user, registered and logged in through the API, who owns one task and one
-    label."""
+    """A fresh user, registered and logged in through the API, who owns one task, one label and
+    one (inactive) webhook."""
     http = live_app.http
     email = f"body-{uuid.uuid4().hex[:12]}@example.com"
     registered = http.post("/auth/register/", json={"email": email, "password": PASSWORD})
@@ -45,14 +46,24 @@ def caller(live_app) -> Caller:
     assert task.status_code == 201, task.text
     label = http.post("/labels/", json={"name": "a label to write to"}, headers=headers)
     assert label.status_code == 201, label.text
-    return Caller(headers, task.json()["id"], label.json()["id"])
+    webhook = http.post(
+        "/webhooks/",
+        json={"url": "https://1.1.1.1/hook", "event_types": ["task.created"], "active": False},
+        headers=headers,
+    )
+    assert webhook.status_code == 201, webhook.text
+    return Caller(headers, task.json()["id"], label.json()["id"], webhook.json()["id"])
 
 
 def _send(live_app, caller: Caller, operation: Operation, *, body: bytes, content_type: str):
     headers = {"Content-Type": content_type}
     if operation.secured:
         headers.update(caller.headers)
-    target = caller.label_id if operation.path.startswith("/labels/") else caller.task_id
+    target = caller.task_id
+    if operation.path.startswith("/labels/"):
+        target = caller.label_id
+    elif operation.path.startswith("/webhooks/"):
+        target = caller.webhook_id
     return live_app.http.request(
         operation.method, operation.url(id=target), data=body, headers=headers
     )

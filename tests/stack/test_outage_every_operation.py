@@ -65,6 +65,14 @@ def valid_requests(account: Account, task_id: int) -> dict[str, Request]:
         "labelGet": (auth, None),
         "labelUpdate": (auth, {"color": "#00ff00"}),
         "labelDelete": (auth, None),
+        "webhookList": (auth, None),
+        "webhookCreate": (auth, {"url": "https://1.1.1.1/hook", "event_types": ["task.created"]}),
+        "webhookGet": (auth, None),
+        "webhookUpdate": (auth, {"active": False}),
+        "webhookDelete": (auth, None),
+        "webhookRotateSecret": (auth, None),
+        "webhookDeliveryList": (auth, None),
+        "webhookTest": (auth, None),
         "taskBulk": (
             {**auth, "Idempotency-Key": uuid.uuid4().hex},
             {
@@ -81,6 +89,15 @@ def valid_requests(account: Account, task_id: int) -> dict[str, Request]:
 ON_TRASHED_TASK = {"taskRestore", "taskErase"}
 # These act on a label.
 ON_LABEL = {"labelGet", "labelUpdate", "labelDelete"}
+# These act on a webhook.
+ON_WEBHOOK = {
+    "webhookGet",
+    "webhookUpdate",
+    "webhookDelete",
+    "webhookRotateSecret",
+    "webhookDeliveryList",
+    "webhookTest",
+}
 
 
 def _wait_until_ready(stack) -> None:  # type: ignore[no-untyped-def]
@@ -115,6 +132,12 @@ def test_every_database_operation_is_a_503_problem_while_the_database_is_cut(sta
     assert http.delete(f"/tasks/{trashed.json()['id']}/", headers=account.auth).status_code == 204
     label = http.post("/labels/", json={"name": "before the cut"}, headers=account.auth)
     assert label.status_code == 201, label.text
+    webhook = http.post(
+        "/webhooks/",
+        json={"url": "https://1.1.1.1/hook", "event_types": ["task.created"], "active": False},
+        headers=account.auth,
+    )
+    assert webhook.status_code == 201, webhook.text
     prepared = valid_requests(account, task.json()["id"])
     unprepared = {op.operation_id for op in DATABASE_OPERATIONS} - set(prepared)
     assert not unprepared, f"give these operations a valid request in valid_requests: {unprepared}"
@@ -126,6 +149,8 @@ def test_every_database_operation_is_a_503_problem_while_the_database_is_cut(sta
         target = trashed if operation.operation_id in ON_TRASHED_TASK else task
         if operation.operation_id in ON_LABEL:
             target = label
+        if operation.operation_id in ON_WEBHOOK:
+            target = webhook
         started = time.monotonic()
         response = stack.http.request(
             operation.method,

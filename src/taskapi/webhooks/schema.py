@@ -5,7 +5,13 @@ from typing import Any
 
 from drf_spectacular.utils import F, OpenApiParameter, extend_schema
 
-from taskapi.core.schema import NO_BODY, REQUEST_ID, json_response, problem_responses
+from taskapi.core.schema import (
+    NO_BODY,
+    REQUEST_ID,
+    VALIDATION_PROBLEM,
+    json_response,
+    problem_responses,
+)
 from taskapi.webhooks.serializers import (
     DeliveryOut,
     DeliveryPageOut,
@@ -73,7 +79,10 @@ webhook_rotate_secret = _webhook_operation(
 webhook_delivery_list = _webhook_operation(
     "webhookDeliveryList",
     [WEBHOOK_ID, CURSOR, PAGE_SIZE],
-    responses={**json_response(DeliveryPageOut), **problem_responses(400, 401, 404, 503)},
+    responses={
+        **json_response(DeliveryPageOut),
+        **problem_responses(400, 401, 404, 503, status_400=VALIDATION_PROBLEM),
+    },
 )
 webhook_test = _webhook_operation(
     "webhookTest",

@@ -3,12 +3,14 @@ URL's address rules need DNS and are the service's (ssrf.py)."""
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
 from taskapi.core.schema import IdField
 from taskapi.core.serializers import InputSerializer, StrictBooleanField, StrictCharField
 from taskapi.webhooks.models import (
+    ERROR_MAX_LENGTH,
     EVENT_TYPES,
     MAX_WEBHOOKS_PER_USER,
     RESPONSE_BODY_MAX_LENGTH,
@@ -17,6 +19,20 @@ from taskapi.webhooks.models import (
     Delivery,
     Endpoint,
 )
+
+
+# Room for event types to come: a longer list stays valid.
+MAX_EVENT_TYPES = 12
+
+
+@extend_schema_field(
+    {"type": "string", "format": "uri", "minLength": 1, "maxLength": URL_MAX_LENGTH}
+)
+class UrlField(StrictCharField):
+    """The receiver's URL; what it may point at is the service's check (ssrf.py)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=URL_MAX_LENGTH, trim_whitespace=False, **kwargs)
 
 
 class EventTypeField(serializers.ChoiceField):
@@ -32,9 +48,9 @@ class EventTypeField(serializers.ChoiceField):
 class WebhookCreateIn(InputSerializer):
     """POST: `url` and `event_types` required; `active` optional. Unknown fields are dropped."""
 
-    url = StrictCharField(max_length=URL_MAX_LENGTH, trim_whitespace=False)
+    url = UrlField()
     event_types = serializers.ListField(
-        child=EventTypeField(), min_length=1, max_length=len(EVENT_TYPES)
+        child=EventTypeField(), min_length=1, max_length=MAX_EVENT_TYPES
     )
     active = StrictBooleanField(default=True)
 
@@ -64,11 +80,13 @@ def _timestamp(value: Any) -> str | None:
 
 class WebhookOut(serializers.Serializer):
     id = IdField(read_only=True)
-    url = serializers.CharField(max_length=URL_MAX_LENGTH)
-    event_types = serializers.ListField(child=EventTypeField(), min_length=1)
+    url = UrlField()
+    event_types = serializers.ListField(
+        child=EventTypeField(), min_length=1, max_length=MAX_EVENT_TYPES
+    )
     active = serializers.BooleanField()
     disabled_reason = serializers.ChoiceField(
-        choices=Endpoint.DisabledReason.choices, allow_null=True
+        choices=Endpoint.DisabledReason.choices, allow_null=True, read_only=True
     )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
@@ -88,7 +106,7 @@ class WebhookOut(serializers.Serializer):
 class WebhookWithSecretOut(WebhookOut):
     """On create and on rotation only: the signing secret, shown once."""
 
-    secret = serializers.CharField()
+    secret = serializers.CharField(read_only=True)
 
     def to_representation(self, instance: Endpoint) -> dict[str, Any]:
         return {**super().to_representation(instance), "secret": instance.secret}
@@ -105,7 +123,7 @@ class DeliveryOut(serializers.Serializer):
     state = serializers.ChoiceField(choices=Delivery.State.choices)
     attempts = serializers.IntegerField(min_value=0)
     last_status_code = serializers.IntegerField(allow_null=True)
-    last_error = serializers.CharField(allow_null=True)
+    last_error = serializers.CharField(allow_null=True, max_length=ERROR_MAX_LENGTH)
     last_response_body = serializers.CharField(allow_null=True, max_length=RESPONSE_BODY_MAX_LENGTH)
     next_attempt_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
