@@ -201,6 +201,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["w
 WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
 WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=5.0)
 WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=15.0)
+# The delivery log keeps deliveries delivered or given up this long (a day of retries fits).
+WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
+if WEBHOOKS_RETENTION_DAYS < 2:
+    raise ImproperlyConfigured("WEBHOOKS_RETENTION_DAYS must be at least 2.")
 WEBHOOKS_HEARTBEAT_FILE = env.str("WEBHOOKS_HEARTBEAT_FILE", default="/tmp/taskapi-webhooks.alive")  # noqa: S108  # nosec B108
 if not 0 < WEBHOOKS_CONNECT_TIMEOUT <= WEBHOOKS_TIMEOUT <= 60:
     raise ImproperlyConfigured(

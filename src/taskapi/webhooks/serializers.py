@@ -20,7 +20,6 @@ from taskapi.webhooks.models import (
     Endpoint,
 )
 
-
 # Room for event types to come: a longer list stays valid.
 MAX_EVENT_TYPES = 12
 
