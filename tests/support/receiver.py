@@ -17,6 +17,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)  # when it arrived (time.monotonic)
 
     @property
     def json(self) -> Any:
@@ -29,6 +30,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     script: deque[int] = field(default_factory=deque)  # statuses to answer, in order
     delay: float = 0.0  # seconds before answering
+    holds: deque[float] = field(default_factory=deque)  # per-request delays, in order, then delay
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -38,6 +40,10 @@ class Receiver:
 
     def answer_with(self, *statuses: int) -> None:
         self.script.extend(statuses)
+
+    def hold_next(self, *seconds: float) -> None:
+        """Hold the next requests this long each before answering (a slow receiver)."""
+        self.holds.extend(seconds)
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[Received]:
         deadline = time.monotonic() + timeout
@@ -64,8 +70,9 @@ def start_receiver() -> Receiver:
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
                 status = receiver.script.popleft() if receiver.script else 204
-            if receiver.delay:
-                time.sleep(receiver.delay)
+                delay = receiver.holds.popleft() if receiver.holds else receiver.delay
+            if delay:
+                time.sleep(delay)
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()

@@ -17,12 +17,14 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.servers import (
+    BIN,
     REPO,
     HttpClient,
     ServerProcess,
@@ -420,6 +422,79 @@ class TlsHttpClient(HttpClient):
         return super().request(method, url, **kwargs)
 
 
+# --- Webhooks workers -----------------------------------------------------------------------
+@dataclass
+class WebhooksWorker:
+    """One `manage.py webhooks_worker` process, as systemd or Kubernetes runs it beside the app:
+    same settings and environment, its own log and heartbeat file."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    heartbeat: Path
+    _log_file: object = field(repr=False, default=None)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def alive_probe(self) -> int:
+        """The exit code of the liveness probe the deployments run against this worker."""
+        return subprocess.run(
+            [str(BIN / "python"), "-m", "taskapi.webhooks.alive"],
+            env={**os.environ, "WEBHOOKS_HEARTBEAT_FILE": str(self.heartbeat)},
+            capture_output=True,
+            timeout=30,
+        ).returncode
+
+    def kill(self) -> int:
+        """SIGKILL, as a lost machine or the OOM killer ends it: nothing runs after."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self._close_log()
+        return self.process.returncode
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM (it finishes the current attempt), then SIGKILL if it has not exited."""
+        _stop_process(self.process, timeout=timeout)
+        self._close_log()
+        return self.process.returncode
+
+    def _close_log(self) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+
+def start_webhooks_worker(
+    env: dict[str, str], *, workdir: Path, timeout: float = 30.0
+) -> WebhooksWorker:
+    """Start `python manage.py webhooks_worker` and wait until its loops run (its heartbeat file
+    is written after its first recovery sweep)."""
+    name = f"webhooks-worker-{uuid.uuid4().hex[:8]}"
+    log_path, heartbeat = workdir / f"{name}.log", workdir / f"{name}.alive"
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(
+        [str(BIN / "python"), str(REPO / "manage.py"), "webhooks_worker"],
+        env={**env, "WEBHOOKS_HEARTBEAT_FILE": str(heartbeat)},
+        cwd=REPO,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    worker = WebhooksWorker(process, log_path, heartbeat, log_file)
+    deadline = time.monotonic() + timeout
+    while not heartbeat.exists():
+        if process.poll() is not None:
+            raise RuntimeError(f"webhooks worker exited with {process.returncode}:\n{worker.log()}")
+        if time.monotonic() > deadline:
+            worker.stop()
+            raise RuntimeError(f"webhooks worker not running after {timeout} s:\n{worker.log()}")
+        time.sleep(0.05)
+    return worker
+
+
 # --- The whole stack --------------------------------------------------------------------------
 @dataclass
 class Stack:
@@ -434,6 +509,7 @@ class Stack:
     apps: list[ServerProcess]
     nginx: NginxServer
     owns_pg: bool = False
+    workers: list[WebhooksWorker] = field(default_factory=list)
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -472,11 +548,23 @@ class Stack:
             self.nginx.set_drained(index, False)
         return time.monotonic() - started
 
+    def start_webhooks_worker(self) -> WebhooksWorker:
+        """One more webhooks worker beside the app instances, with the apps' environment."""
+        worker = start_webhooks_worker(self.env, workdir=self.workdir)
+        self.workers.append(worker)
+        return worker
+
+    def stop_webhooks_workers(self) -> None:
+        """SIGTERM every running worker, each by its PID."""
+        while self.workers:
+            self.workers.pop().stop()
+
     def stop(self) -> None:
         if self._stopped:
             return
         self._stopped = True
-        for stopper in (self.nginx.stop, *(app.stop for app in self.apps)):
+        workers = [worker.stop for worker in self.workers]
+        for stopper in (*workers, self.nginx.stop, *(app.stop for app in self.apps)):
             with contextlib.suppress(Exception):
                 stopper()
         for proxy in (self.pg_proxy, self.redis_proxy):
@@ -494,9 +582,12 @@ def start_stack(
     database: str = "taskapi",
     tls: bool = True,
     proxied: bool = True,
+    webhooks_workers: int = 0,
     **env_overrides: str,
 ) -> Stack:
     """Start the stack; a given PostgreSQL cluster is reused (with a new database) and kept.
+
+    webhooks_workers: how many `manage.py webhooks_worker` processes to start beside the apps.
 
     proxied: the apps reach PostgreSQL and Redis through a TcpProxy each, which outage tests cut.
     The proxies run in this (test) process: leave them out where they would only add latency.
@@ -531,6 +622,11 @@ def start_stack(
             apps = [f.result() for f in futures]
         started.extend(apps)
         nginx = NginxServer.start(workdir, [app.base_url.split("//")[1] for app in apps], tls=tls)
+        started.append(nginx)
+        workers = []
+        for _ in range(webhooks_workers):
+            workers.append(start_webhooks_worker(env, workdir=workdir))
+            started.append(workers[-1])
     except BaseException:
         for item in reversed(started):
             with contextlib.suppress(Exception):
@@ -538,7 +634,7 @@ def start_stack(
         if owns_pg:
             pg.stop()
         raise
-    return Stack(workdir, pg, redis, pg_proxy, redis_proxy, env, apps, nginx, owns_pg)
+    return Stack(workdir, pg, redis, pg_proxy, redis_proxy, env, apps, nginx, owns_pg, workers)
 
 
 # --- The suite's live app in PostgreSQL mode -------------------------------------------------

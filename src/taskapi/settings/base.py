@@ -210,6 +210,20 @@ if not 0 < WEBHOOKS_CONNECT_TIMEOUT <= WEBHOOKS_TIMEOUT <= 60:
     raise ImproperlyConfigured(
         "Webhook timeouts need 0 < WEBHOOKS_CONNECT_TIMEOUT <= WEBHOOKS_TIMEOUT <= 60 seconds."
     )
+# How long a claimed attempt is its worker's: after that the recovery sweep makes it again (the
+# worker is presumed dead). Longer than an attempt can last, or a live worker's attempt would
+# be made twice; the tests shorten it to see a SIGKILLed worker's attempt recovered quickly.
+WEBHOOKS_LEASE_SECONDS = env.float("WEBHOOKS_LEASE_SECONDS", default=120.0)
+if not WEBHOOKS_LEASE_SECONDS > WEBHOOKS_TIMEOUT:
+    raise ImproperlyConfigured(
+        "WEBHOOKS_LEASE_SECONDS must exceed WEBHOOKS_TIMEOUT "
+        f"({WEBHOOKS_LEASE_SECONDS} <= {WEBHOOKS_TIMEOUT}): an attempt would outlive its lease."
+    )
+# How often each worker runs the recovery sweep and touches its heartbeat file (alive.py's
+# MAX_AGE, 60 s, must stay well above it).
+WEBHOOKS_SWEEP_INTERVAL = env.float("WEBHOOKS_SWEEP_INTERVAL", default=15.0)
+if not 0 < WEBHOOKS_SWEEP_INTERVAL <= 30:
+    raise ImproperlyConfigured("WEBHOOKS_SWEEP_INTERVAL needs 0 < seconds <= 30.")
 
 AUTH_RATE_LIMIT = env.str("AUTH_RATE_LIMIT", default="10/minute")
 # Addresses (or CIDR networks) of the reverse proxies whose X-Forwarded-For is believed.

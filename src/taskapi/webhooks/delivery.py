@@ -12,6 +12,7 @@ import logging
 import random
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -37,9 +38,12 @@ RETRY_DELAYS = (
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 JITTER = 0.2
-# Longer than any attempt (WEBHOOKS_TIMEOUT ≤ 60 s, checked in settings), so a live worker's
-# lease never runs out under it.
-LEASE = timedelta(seconds=120)
+
+
+def lease() -> timedelta:
+    """How long a claimed attempt stays its worker's: WEBHOOKS_LEASE_SECONDS, longer than any
+    attempt (checked in settings), so a live worker's lease never runs out under it."""
+    return timedelta(seconds=settings.WEBHOOKS_LEASE_SECONDS)
 
 
 def retry_delay(attempt: int, *, rng: random.Random | None = None) -> timedelta:
@@ -63,7 +67,7 @@ def _claim(*, delivery_id: int, attempt: int, now: datetime) -> bool:
     return bool(
         Delivery.objects.filter(
             pk=delivery_id, state=Delivery.State.PENDING, attempts=attempt - 1
-        ).update(attempts=attempt, lease_until=now + LEASE)
+        ).update(attempts=attempt, lease_until=now + lease())
     )
 
 
