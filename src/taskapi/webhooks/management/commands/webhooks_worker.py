@@ -25,6 +25,7 @@ from django_tasks_db.management.commands.db_worker import Command as DbWorkerCom
 from django_tasks_db.management.commands.db_worker import Worker
 
 from taskapi.webhooks.recovery import deliveries_recover
+from taskapi.webhooks.retention import webhook_log_purge
 from taskapi.webhooks.tasks import QUEUE
 
 logger = logging.getLogger("taskapi.webhooks")
@@ -32,16 +33,24 @@ logger = logging.getLogger("taskapi.webhooks")
 # BACKOFF_MAX, so a worker resumes within about that long after the database is back.
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 8.0
+# The delivery log's purge runs with the sweep, at most this often per worker.
+PURGE_INTERVAL = 600.0
 
 
 def _housekeeping(stop: threading.Event) -> None:
     heartbeat = Path(settings.WEBHOOKS_HEARTBEAT_FILE)
+    purged_at = float("-inf")
     while not stop.is_set():
         try:
             close_old_connections()
             recovered = deliveries_recover()
             if recovered:
                 logger.warning("webhook attempts recovered", extra={"recovered": recovered})
+            if time.monotonic() - purged_at >= PURGE_INTERVAL:
+                purged_at = time.monotonic()
+                purged = webhook_log_purge()
+                if purged:
+                    logger.info("webhook delivery log purged", extra={"deliveries": purged})
         except (OperationalError, InterfaceError) as error:  # it comes back: keep sweeping
             logger.warning(
                 "webhook recovery sweep: database unavailable",
