@@ -27,6 +27,7 @@ so the coverage report can tell them from Schemathesis' own requests.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import os
@@ -177,7 +178,59 @@ def account(label: str, base_url: str) -> Account:
     with _lock:
         if label not in _accounts:
             _accounts[label] = Account(label, base_url)
+            if label == "B" and os.environ.get("CONTRACT_WEBHOOK_RECEIVER") == "1":
+                _subscribe(_accounts[label])
         return _accounts[label]
+
+
+# --- webhook deliveries -----------------------------------------------------------------------
+# With CONTRACT_WEBHOOK_RECEIVER=1 (a worker runs beside the server), user B gets a webhook for
+# every event type, to a loopback receiver in this process. A's generated requests write
+# thousands of tasks and labels (and webhooks of A's own); none of their events may reach B's
+# receiver. B's own tasks (made by the body checks) must each be announced there. Checked at
+# the end of the run, once the worker has caught up: stats webhooks.B.received/foreign/missing.
+
+WEBHOOK_DRAIN_TIMEOUT = 60.0
+_receiver: Any = None
+
+
+def _subscribe(owner: Account) -> None:
+    global _receiver
+    from tests.support.receiver import start_receiver
+
+    _receiver = start_receiver()
+    created = owner.request(
+        "POST",
+        "/webhooks/",
+        json={
+            "url": _receiver.url,
+            "event_types": ["task.created", "task.updated", "task.deleted", "label.created"],
+        },
+    )
+    if created.status_code != 201:
+        raise AssertionError(
+            f"user {owner.label} could not create a webhook: {created.status_code} {created.text}"
+        )
+    atexit.register(_check_deliveries_of_b)
+
+
+def _check_deliveries_of_b() -> None:
+    """Every event B's receiver got is about one of B's own tasks; each task B created was
+    announced (waits for the worker, up to WEBHOOK_DRAIN_TIMEOUT)."""
+    deadline = time.monotonic() + WEBHOOK_DRAIN_TIMEOUT
+    while True:
+        with _receiver.lock:
+            events = [received.json for received in _receiver.received]
+        created = {e["data"]["id"] for e in events if e.get("type") == "task.created"}
+        if _own_ids_of_b <= created or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    foreign = [e for e in events if e.get("data", {}).get("id") not in _own_ids_of_b]
+    with _lock:
+        _stats["webhooks.B.received"] += len(events)
+        _stats["webhooks.B.foreign"] += len(foreign)
+        _stats["webhooks.B.missing"] += len(_own_ids_of_b - created)
+    _record("webhooks.B.checked")
 
 
 def _base_url(case: schemathesis.Case) -> str:

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 from tests.support.contract_operations import contract_operations
-from tests.support.servers import REPO, ServerProcess, start_sqlite_app
-from tests.support.services import Stack, postgres_mode, start_stack
+from tests.support.servers import REPO, ServerProcess, app_environment, start_sqlite_app
+from tests.support.services import Stack, postgres_mode, start_stack, start_webhooks_worker
 
 from contract import coverage_plugin
 
@@ -102,6 +102,7 @@ def contract_server(tmp_path):
         "WEBHOOKS_ALLOW_LOOPBACK": "true",
     }
     server: ServerProcess | Stack
+    workers = []
     if postgres_mode():
         from tests.support import pg_plugin
 
@@ -113,13 +114,19 @@ def contract_server(tmp_path):
             database="taskapi_fuzz",
             tls=False,
             proxied=False,
+            webhooks_workers=1,
             **settings,
         )
         logs = [app.log_path for app in server.apps]
     else:
         server = start_sqlite_app(tmp_path, **settings)
         logs = [server.log_path]
+        # A worker delivers what the run's writes queue (the delivery isolation check).
+        database = app_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", **settings)
+        workers.append(start_webhooks_worker(database, workdir=tmp_path))
     yield server
+    for worker in workers:
+        worker.stop()
     server.stop()
     # Every request in these logs was made by this test: Schemathesis, or the isolation check's
     # own requests (their request ids start with "isolation-").
@@ -173,6 +180,9 @@ def test_the_api_conforms_to_its_contract_under_schemathesis(contract_server, tm
         "SCHEMATHESIS_HOOKS": "contract.hooks",
         "CONTRACT_BASE_URL": contract_server.base_url,
         "CONTRACT_STATS_FILE": str(stats_file),
+        # User B gets a webhook to a receiver of the hooks' own (contract/hooks.py, "Webhook
+        # deliveries"): a worker runs beside the server.
+        "CONTRACT_WEBHOOK_RECEIVER": "1",
         "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
     }
     command = schemathesis_command(contract_server.base_url, report_dir)
@@ -317,4 +327,8 @@ def hook_problems(stats: dict[str, int], cases: dict[str, dict[str, int]]) -> li
         "no task create carrying labels was replayed as B with A's label",
     )
     expect(stats.get("fixture.labels", 0) > 0, "no task write was given A's real labels")
+    # B's receiver got events, each about one of B's own tasks, and one for each of them.
+    expect(stats.get("webhooks.B.received", 0) > 0, "B's webhook received no event")
+    expect(stats.get("webhooks.B.foreign", 0) == 0, "B's webhook received events of A's")
+    expect(stats.get("webhooks.B.missing", 0) == 0, "tasks B created were never announced")
     return problems
