@@ -126,7 +126,8 @@ test: install system-packages checkov tools clients lint compat
 # the live-server tests).
 test-postgres: install system-packages
 	$(BIN)/pytest -p tests.support.pg_plugin --db=postgres $(COVERAGE_PLUGIN) \
-	  tests/core tests/accounts tests/sync tests/tasks tests/labels contract/test_schemathesis.py \
+	  tests/core tests/accounts tests/sync tests/tasks tests/labels tests/webhooks \
+	  contract/test_schemathesis.py \
 	  --junitxml=$(RESULTS)/postgres.xml
 
 test-unit: install
