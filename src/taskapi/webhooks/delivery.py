@@ -15,14 +15,17 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 from standardwebhooks.webhooks import Webhook
 
 from taskapi.webhooks.models import TEST_EVENT_TYPE, Delivery, Endpoint
 from taskapi.webhooks.sending import Answer, send
 from taskapi.webhooks.ssrf import UrlRefused, target_checked
-from taskapi.webhooks.tasks import attempt_enqueue
 
 logger = logging.getLogger("taskapi.webhooks")
+# django-tasks' queue of webhook attempts (settings.TASKS): one queue row is one attempt of one
+# delivery, inserted in the transaction that creates the delivery or records the attempt before.
+QUEUE = "webhooks"
 
 # After attempt n (1-based) fails, the next comes RETRY_DELAYS[n - 1] later, ± JITTER: nine
 # attempts over about 23 hours, then the delivery is given up.
@@ -144,3 +147,13 @@ def _record(*, delivery: Delivery, attempt: int, answer: Answer, give_up: bool =
                 active=False, disabled_reason=Endpoint.DisabledReason.GONE, updated_at=now
             )
     return outcome
+
+
+@task(queue_name=QUEUE)
+def delivery_attempt(delivery_id: int, attempt: int) -> str:
+    return attempt_run(delivery_id=delivery_id, attempt=attempt)
+
+
+def attempt_enqueue(*, delivery_id: int, attempt: int, run_after: datetime | None = None) -> None:
+    queued = delivery_attempt if run_after is None else delivery_attempt.using(run_after=run_after)
+    queued.enqueue(delivery_id=delivery_id, attempt=attempt)

@@ -12,6 +12,7 @@ from django.dispatch import receiver
 
 from taskapi.core.events import Event as DomainEvent
 from taskapi.core.events import events_recorded
+from taskapi.webhooks.delivery import attempt_enqueue
 from taskapi.webhooks.models import Delivery, Endpoint, Event
 from taskapi.webhooks.selectors import endpoints_subscribed
 
@@ -36,8 +37,6 @@ def event_body(*, event_id: str, type: str, occurred_at: Any, data: dict[str, An
 
 def deliveries_create(*, endpoints: list[Endpoint], event: Event) -> list[Delivery]:
     """A pending delivery of `event` to each endpoint, and the queue row of its first attempt."""
-    from taskapi.webhooks.tasks import attempt_enqueue
-
     deliveries = Delivery.objects.bulk_create(
         [
             Delivery(endpoint=endpoint, event=event, next_attempt_at=event.created_at)

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from taskapi.webhooks.delivery import attempt_enqueue
 from taskapi.webhooks.models import Delivery
-from taskapi.webhooks.tasks import attempt_enqueue
 
 STALL = timedelta(minutes=2)
 SWEEP_BATCH = 100

@@ -24,9 +24,9 @@ from django.db.utils import InterfaceError, OperationalError
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
 
+from taskapi.webhooks.delivery import QUEUE
 from taskapi.webhooks.recovery import deliveries_recover
 from taskapi.webhooks.retention import webhook_log_purge
-from taskapi.webhooks.tasks import QUEUE
 
 logger = logging.getLogger("taskapi.webhooks")
 # Waits between tries while the database is unreachable: doubling, jittered, at most
