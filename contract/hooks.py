@@ -192,6 +192,7 @@ def account(label: str, base_url: str) -> Account:
 
 WEBHOOK_DRAIN_TIMEOUT = 60.0
 _receiver: Any = None
+_webhooks_of_b: set[int] = set()
 
 
 def _subscribe(owner: Account) -> None:
@@ -211,6 +212,7 @@ def _subscribe(owner: Account) -> None:
         raise AssertionError(
             f"user {owner.label} could not create a webhook: {created.status_code} {created.text}"
         )
+    _webhooks_of_b.add(created.json()["id"])
     atexit.register(_check_deliveries_of_b)
 
 
@@ -966,11 +968,17 @@ def _check_list(case: schemathesis.Case, intruder: Account, base_url: str) -> No
     if response.status_code != 200:
         return
     ids = _listed_ids(response.json())
+    if label == "GET /webhooks/":
+        # Webhook ids, not task ids: B's list holds B's own webhook (if any) and nothing else.
+        strangers = sorted(set(ids) - _webhooks_of_b)
+        if strangers:
+            raise AssertionError(f"User B's {label} shows webhooks B never created: {strangers}")
+        return
     leaked = sorted(set(ids) & _known_ids_of_a)
     if leaked:
         raise AssertionError(f"User B's {label} shows tasks of user A: {leaked}\n  {curl}")
-    # B creates tasks of its own (the body checks) but never a label or a webhook.
-    own = set() if label in ("GET /labels/", "GET /webhooks/") else _own_ids_of_b
+    # B creates tasks of its own (the body checks) but never a label.
+    own = set() if label == "GET /labels/" else _own_ids_of_b
     strangers = [item_id for item_id in ids if item_id not in own]
     if strangers:
         raise AssertionError(f"User B's {label} shows items B never created: {strangers}\n  {curl}")
