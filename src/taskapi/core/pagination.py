@@ -29,14 +29,13 @@ def page_size_from(raw: str | None, *, default: int, maximum: int) -> int:
     return size
 
 
-class NewestFirstPagination(CursorPagination):
-    """Keyset pages on the primary key, newest first: DRF's cursor, which on a unique key
-    never needs an offset, with the contract's 400s for a bad `page_size` or `cursor`."""
+class StrictCursorPagination(CursorPagination):
+    """DRF's cursor pagination, where a bad `page_size` is the contract's 400 (DRF falls back
+    to the default instead)."""
 
     page_size = 20
     max_page_size = 100
     page_size_query_param = "page_size"
-    ordering = "-id"
     template = None
     invalid_cursor_message = "Invalid cursor: use a next or previous link as given."
 
@@ -46,6 +45,13 @@ class NewestFirstPagination(CursorPagination):
             default=self.page_size,
             maximum=self.max_page_size,
         )
+
+
+class NewestFirstPagination(StrictCursorPagination):
+    """Keyset pages on the primary key, newest first: DRF's cursor, which on a unique key
+    never needs an offset, with the contract's 400 for a bad `cursor`."""
+
+    ordering = "-id"
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         try:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from taskapi.core.schema import IdField
 
@@ -29,6 +30,21 @@ class InputSerializer(serializers.Serializer):
     def validated(self) -> dict[str, Any]:
         self.is_valid(raise_exception=True)
         return dict(self.validated_data)
+
+
+class PartialInput:
+    """Mixed in before an input serializer: PATCH semantics. Only the fields sent are
+    validated, and no defaults are applied (nor shown in the schema)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()  # type: ignore[misc]
+        for field in fields.values():
+            field.default = empty
+        return fields
 
 
 class StrictStringMixin:

@@ -5,10 +5,9 @@ from typing import Any
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.fields import empty
 
 from taskapi.core.schema import IdField
-from taskapi.core.serializers import InputSerializer, StrictCharField
+from taskapi.core.serializers import InputSerializer, PartialInput, StrictCharField
 from taskapi.labels.models import MAX_LABELS_PER_USER, NAME_MAX_LENGTH, Label
 
 COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
@@ -30,18 +29,8 @@ class LabelCreateIn(InputSerializer):
     color = ColorField(allow_null=True, default=None)
 
 
-class LabelPatchIn(LabelCreateIn):
+class LabelPatchIn(PartialInput, LabelCreateIn):
     """PATCH: only the fields sent; no defaults are applied."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["partial"] = True
-        super().__init__(*args, **kwargs)
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        for field in fields.values():
-            field.default = empty
-        return fields
 
 
 def _timestamp(value: Any) -> str:

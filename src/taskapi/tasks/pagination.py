@@ -25,11 +25,11 @@ from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.pagination import Cursor
 from rest_framework.request import Request
 
+from taskapi.core.pagination import StrictCursorPagination
 from taskapi.core.pagination import invalid_parameter as _invalid
-from taskapi.core.pagination import page_size_from
 from taskapi.tasks.filters import DEFAULT_ORDERING
 from taskapi.tasks.models import Task
 from taskapi.tasks.selectors import MAX_TASK_ID
@@ -86,27 +86,16 @@ class Position:
     id: int
 
 
-class TaskCursorPagination(CursorPagination):
+class TaskCursorPagination(StrictCursorPagination):
     page_size = DEFAULT_PAGE_SIZE
-    page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
     ordering = DEFAULT_ORDERING
-    template = None
-    invalid_cursor_message = "Invalid cursor: use a next or previous link as given."
 
     def __init__(self, *, ordering: str = DEFAULT_ORDERING) -> None:
         self.ordering = ordering
         self.sort_key = SortKey.parse(ordering)
 
     # --- request parameters -------------------------------------------------------------------
-
-    def get_page_size(self, request: Request) -> int:
-        # DRF falls back to the default on a bad value; the contract makes it a 400.
-        return page_size_from(
-            request.query_params.get(self.page_size_query_param),
-            default=self.page_size,
-            maximum=self.max_page_size,
-        )
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         try:

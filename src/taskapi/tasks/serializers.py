@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rest_framework import serializers
-from rest_framework.fields import empty
 
 from taskapi.core.schema import IdField
 from taskapi.core.serializers import (
     InputSerializer,
+    PartialInput,
     StrictBooleanField,
     StrictCharField,
     StrictDateField,
@@ -84,21 +84,10 @@ class TaskReplaceIn(TaskCreateIn):
     parent_id = None  # type: ignore[assignment]
 
 
-class TaskPatchIn(TaskCreateIn):
+class TaskPatchIn(PartialInput, TaskCreateIn):
     """PATCH: only the fields sent; no defaults are applied."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["partial"] = True
-        super().__init__(*args, **kwargs)
-
     parent_id = None  # type: ignore[assignment]
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        # A partial serializer never applies defaults; drop them so the schema says so too.
-        for field in fields.values():
-            field.default = empty
-        return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         return attrs  # the zone a due_at keeps depends on the task: the service decides

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from taskapi.core.pagination import page_size_from
 from taskapi.sync.tokens import SyncTokenInvalid
 from taskapi.tasks import changes, schema
 from taskapi.tasks.bulk import bulk_operations, task_bulk
@@ -19,7 +20,7 @@ from taskapi.tasks.idempotency import (
     task_create_idempotent,
 )
 from taskapi.tasks.models import Task
-from taskapi.tasks.pagination import TaskCursorPagination, page_size_from
+from taskapi.tasks.pagination import TaskCursorPagination
 from taskapi.tasks.selectors import task_get, task_list, task_trash_list
 from taskapi.tasks.serializers import (
     TaskCreateIn,

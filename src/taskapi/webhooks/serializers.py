@@ -5,10 +5,14 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.fields import empty
 
 from taskapi.core.schema import IdField
-from taskapi.core.serializers import InputSerializer, StrictBooleanField, StrictCharField
+from taskapi.core.serializers import (
+    InputSerializer,
+    PartialInput,
+    StrictBooleanField,
+    StrictCharField,
+)
 from taskapi.webhooks.models import (
     ERROR_MAX_LENGTH,
     EVENT_TYPES,
@@ -59,18 +63,8 @@ class WebhookCreateIn(InputSerializer):
         return value
 
 
-class WebhookPatchIn(WebhookCreateIn):
+class WebhookPatchIn(PartialInput, WebhookCreateIn):
     """PATCH: only the fields sent; no defaults are applied."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["partial"] = True
-        super().__init__(*args, **kwargs)
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        for field in fields.values():
-            field.default = empty
-        return fields
 
 
 def _timestamp(value: Any) -> str | None:
