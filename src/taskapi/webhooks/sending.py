@@ -11,7 +11,6 @@ import http.client
 import socket
 import ssl
 import threading
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -56,9 +55,9 @@ def send(*, target: Target, headers: dict[str, str], body: bytes) -> Answer:
     total = settings.WEBHOOKS_TIMEOUT
     connection = _PinnedConnection(target, timeout=settings.WEBHOOKS_CONNECT_TIMEOUT)
     # The deadline: a receiver that answers one byte at a time never holds a worker longer.
-    watchdog = threading.Timer(total, _cut, args=(connection,))
+    cut = threading.Event()
+    watchdog = threading.Timer(total, _cut, args=(connection, cut))
     watchdog.start()
-    started = time.monotonic()
     try:
         connection.connect()
         connection.sock.settimeout(total)
@@ -76,7 +75,7 @@ def send(*, target: Target, headers: dict[str, str], body: bytes) -> Answer:
         text = response.read(RESPONSE_BODY_MAX_LENGTH * 4).decode("utf-8", "replace")
         return Answer(response.status, None, text[:RESPONSE_BODY_MAX_LENGTH])
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        if time.monotonic() - started >= total:
+        if cut.is_set():
             return Answer(None, f"timed out after {total:g} s", None)
         return Answer(None, _describe(exc), None)
     finally:
@@ -84,7 +83,8 @@ def send(*, target: Target, headers: dict[str, str], body: bytes) -> Answer:
         connection.close()
 
 
-def _cut(connection: http.client.HTTPConnection) -> None:
+def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
+    cut.set()
     sock = connection.sock
     if sock is not None:
         with contextlib.suppress(OSError):  # already closed: nothing to cut
