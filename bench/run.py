@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import importlib.util
 import json
 import os
 import re
@@ -34,8 +33,8 @@ import psycopg
 import requests
 
 from bench import report
-from bench.experiments import VARIANTS
 from bench.flame_summary import self_time_by_package
+from bench.scenarios import FLOOR_SCENARIOS, SCENARIOS
 from bench.seed import DataSet, filtered_label_by_owner, seed, task_ids_by_owner
 from bench.stack import (
     NginxServer,
@@ -59,7 +58,7 @@ class AppSpec:
     """One app the benchmark serves, behind its own nginx."""
 
     app: str  # Uvicorn's APP argument
-    role: str  # project, baseline, variant (of the project, bench/experiments) or floor
+    role: str  # project, baseline, variant (of the project: VARIANTS) or floor
     env: dict[str, str] = field(default_factory=dict)  # overrides of the app environment
     args: tuple[str, ...] = ()  # extra Uvicorn flags
     # The scenarios it is measured on. None: every scenario, on every data set, and the
@@ -78,15 +77,29 @@ class AppSpec:
         return self.scenarios is None
 
 
-# --variant adds bench/experiments' apps, --floor (on in a full run) FLOOR_APPS.
+# --variant adds VARIANTS' apps, --floor (on in a full run) FLOOR_APPS.
 APPS = {
     "project": AppSpec("taskapi.asgi:application", "project"),
     "baseline": AppSpec("bench.baseline_app:app", "baseline", about="raw ASGI, the work only"),
 }
+# The project served another way, through settings it documents (deploy/env.example):
+# `--variant NAME` adds one to a run, `--experiment` serves them all side by side
+# on 10k tasks. The levers that needed code were measured in-process (bench/inprocess.py) and
+# either applied in src/ or dropped; their figures are in bench/README.md.
+VARIANTS: dict[str, AppSpec] = {
+    # A psycopg pool of 32 instead of 10: requests hold their connection until the response is
+    # built, so at 32 requests in flight per worker they queue for one.
+    "pool32": AppSpec(APPS["project"].app, "variant", env={"DB_POOL_MAX_SIZE": "32"}),
+    # The JSON access line of every request at INFO, skipped.
+    "nolog": AppSpec(APPS["project"].app, "variant", env={"LOG_LEVEL": "WARNING"}),
+    # Two request threads per process instead of REQUEST_THREADS=10: fewer threads contend for
+    # the GIL, but a database farther away than loopback needs threads to overlap round trips.
+    "threads2": AppSpec(APPS["project"].app, "variant", env={"REQUEST_THREADS": "2"}),
+}
+
 # What stands between the project and the baseline (bench/django_floor): Django's handler with
 # no work, then the baseline's work inside Django without DRF, ORM or middleware, synchronously
 # (as the project is served) and as an async view (the baseline's own code).
-FLOOR_SCENARIOS = ("list", "retrieve")
 
 
 def _floor_app(mode: str, about: str, **spec: bool) -> AppSpec:
@@ -110,20 +123,6 @@ FLOOR_APPS = {
     "django-async-floor": _floor_app(
         "async", "the baseline's own async code as one async view under Django's ASGI handler"
     ),
-}
-SCENARIOS = {
-    # name: (label, target ratio to the baseline). Measured in this order: the reads before the
-    # writes, so the sync tokens walked at the start are still the latest in changes-empty.
-    "list": ("GET /tasks/?page_size=20", 0.5),
-    "filtered": ("GET /tasks/?completed=false&ordering=-due_date", 0.5),
-    "labelled": ("GET /tasks/?label={id}&page_size=20 (on 1 in 5 of the user's tasks)", 0.5),
-    "deep": ("GET /tasks/ page 51 (cursor after 50 pages)", 0.5),
-    "retrieve": ("GET /tasks/{id}/", 0.5),
-    "changes": ("GET /tasks/changes/?sync_token= mid-log (page 6 of 100 tasks)", 0.5),
-    "changes-empty": ("GET /tasks/changes/?sync_token= latest (nothing new)", 0.5),
-    "trash": ("GET /tasks/trash/?page_size=20", 0.5),
-    "patch": ("PATCH /tasks/{id}/", 0.4),
-    "create": ("POST /tasks/", 0.4),
 }
 # Run on both data sets: 10k vs 1M. The changes feed's issue: "the feed costs the same at 10k
 # and at 1M tasks: index-backed, at most 2 queries per page"; the labels' issue asks the same of
@@ -931,11 +930,6 @@ def count_queries(env, tokens, ids, token_user_ids, paths, workdir) -> dict:
 
 
 # --- main --------------------------------------------------------------------------------------
-def _variant(name: str) -> AppSpec:
-    spec = VARIANTS[name]
-    return AppSpec(spec["app"], "variant", env=spec["env"], args=tuple(spec.get("args", ())))
-
-
 def parse(argv: list[str]) -> Config:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny data, seconds per scenario")
@@ -949,7 +943,7 @@ def parse(argv: list[str]) -> Config:
         action="append",
         default=[],
         choices=sorted(VARIANTS),
-        help="also serve the project this way (bench/experiments), side by side",
+        help="also serve the project this way (run.py's VARIANTS), side by side",
     )
     parser.add_argument(
         "--experiment",
@@ -966,11 +960,6 @@ def parse(argv: list[str]) -> Config:
     floor = args.floor if args.floor is not None else not (args.smoke or args.experiment)
     if args.experiment:
         args.variant = args.variant or sorted(VARIANTS)
-    for name in list(args.variant):
-        needed = VARIANTS[name].get("requires")
-        if needed and importlib.util.find_spec(needed) is None:
-            log(f"variant {name} skipped: pip install {needed}")
-            args.variant.remove(name)
     if args.experiment:
         datasets = [DataSet("10k", users=100)]
         duration, warmup, sweep_duration, sweep_points, token_users = 5, 1, 5, [64], 256
@@ -1001,7 +990,7 @@ def parse(argv: list[str]) -> Config:
         keep=args.keep,
         apps={
             "project": APPS["project"],
-            **{name: _variant(name) for name in args.variant},
+            **{name: VARIANTS[name] for name in args.variant},
             "baseline": APPS["baseline"],
             **(FLOOR_APPS if floor else {}),
         },
@@ -1074,7 +1063,7 @@ def main(argv: list[str] | None = None) -> int:
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     runs = results["runs"]
     results["runs"] = [asdict(run) for run in runs]
-    markdown = report.markdown(results, SCENARIOS)
+    markdown = report.markdown(results)
     (config.out_dir / f"{name}.json").write_text(json.dumps(results, indent=1))
     (config.out_dir / f"{name}.md").write_text(markdown)
     with contextlib.suppress(ImportError):

@@ -1,0 +1,22 @@
+"""What the benchmark measures and the targets its report checks, read by run.py and report.py."""
+
+# name: what is sent. Measured in this order: the reads before the writes, so the sync tokens
+# walked at the start are still the latest in changes-empty.
+SCENARIOS = {
+    "list": "GET /tasks/?page_size=20",
+    "filtered": "GET /tasks/?completed=false&ordering=-due_date",
+    "labelled": "GET /tasks/?label={id}&page_size=20 (on 1 in 5 of the user's tasks)",
+    "deep": "GET /tasks/ page 51 (cursor after 50 pages)",
+    "retrieve": "GET /tasks/{id}/",
+    "changes": "GET /tasks/changes/?sync_token= mid-log (page 6 of 100 tasks)",
+    "changes-empty": "GET /tasks/changes/?sync_token= latest (nothing new)",
+    "trash": "GET /tasks/trash/?page_size=20",
+    "patch": "PATCH /tasks/{id}/",
+    "create": "POST /tasks/",
+}
+# The framework floor apps (bench/django_floor) are measured on these.
+FLOOR_SCENARIOS = ("list", "retrieve")
+# The project's CPU per request at most this many times django-floor's: what the project's own
+# code (DRF, ORM, middleware) adds on top of Django doing the bare work. The raw baseline stays
+# in the report as a reference, without a target: no Django-served route comes near it.
+FLOOR_CPU_TARGET = 1.25
