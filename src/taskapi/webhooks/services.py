@@ -45,11 +45,7 @@ def webhook_update(*, user: HasId, webhook: Endpoint, changes: dict[str, Any]) -
     values = {**_checked(changes), "updated_at": timezone.now()}
     if values.get("active"):
         values["disabled_reason"] = None
-    if not webhook_list(user=user).filter(pk=webhook.pk).update(**values):
-        webhook_get(user=user, webhook_id=webhook.pk)  # deleted meanwhile: 404
-    for field, value in values.items():
-        setattr(webhook, field, value)
-    return webhook
+    return _webhook_set(user=user, webhook=webhook, values=values)
 
 
 def webhook_delete(*, user: HasId, webhook_id: int) -> None:
@@ -61,6 +57,12 @@ def webhook_delete(*, user: HasId, webhook_id: int) -> None:
 def webhook_rotate_secret(*, user: HasId, webhook: Endpoint) -> Endpoint:
     """A new signing secret, used from the next attempt on (the old one stops at once)."""
     values = {"secret": new_secret(), "updated_at": timezone.now()}
+    return _webhook_set(user=user, webhook=webhook, values=values)
+
+
+def _webhook_set(*, user: HasId, webhook: Endpoint, values: dict[str, Any]) -> Endpoint:
+    """One UPDATE scoped to the owner; the instance takes the new values. A webhook deleted
+    since it was read is a 404."""
     if not webhook_list(user=user).filter(pk=webhook.pk).update(**values):
         webhook_get(user=user, webhook_id=webhook.pk)
     for field, value in values.items():
