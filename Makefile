@@ -14,7 +14,7 @@ PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 
 .PHONY: help install run migrate test test-unit test-postgres contract lint fuzz fuzz-postgres \
         sync-soak system-packages \
-        checkov tools clients compat bench bench-smoke lock clean
+        checkov tools clients compat bench bench-smoke bench-pythons lock clean
 
 help:
 	@echo "make run     install, migrate and serve the API on SQLite at http://$(HOST):$(PORT)/"
@@ -25,7 +25,8 @@ help:
 	@echo "make sync-soak  1000 rounds of the changes feed under concurrent writers (SYNC_SEED=N: one)"
 	@echo "make compat  openapi.yaml vs the latest released contract: no break without a new major"
 	@echo "make clients the Python and TypeScript clients of openapi.yaml into build/clients"
-	@echo "make bench   the benchmark against the raw-ASGI baseline (1M tasks; ~16 min)"
+	@echo "make bench   the benchmark: the project, its peers, the Django floor, a raw-ASGI baseline (1M tasks)"
+	@echo "make bench-pythons  the project on Python 3.12 and 3.13 beside 3.11 (10k tasks)"
 
 # --- install ----------------------------------------------------------------------------------
 install: $(VENV)/.installed
@@ -169,6 +170,19 @@ bench: install system-packages
 
 bench-smoke: install system-packages
 	$(BIN)/python -m bench --smoke
+
+# The project on each other supported Python, side by side with 3.11 (10k tasks, 5 s a
+# scenario): one virtualenv each with the pinned runtime dependencies; the code is the repo's.
+# Interpreters from pyenv by default; BENCH_PYTHONS="/path/python3.12 ..." to choose.
+BENCH_PYTHONS ?= $(foreach v,3.12 3.13,$(firstword $(wildcard $(HOME)/.pyenv/versions/$(v).*/bin/python$(v))))
+bench-pythons: install system-packages
+	@test -n "$(strip $(BENCH_PYTHONS))" || { echo "no Python 3.12/3.13 found: set BENCH_PYTHONS"; exit 1; }
+	set -e; args=""; for py in $(BENCH_PYTHONS); do \
+	  v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	  test -x .venv-$$v/bin/python || $$py -m venv .venv-$$v; \
+	  .venv-$$v/bin/python -m pip install --quiet -c constraints.txt -e .; \
+	  args="$$args --python .venv-$$v/bin/python"; \
+	done; $(BIN)/python -m bench --experiment $$args
 
 # Re-pin every dependency: a fresh venv from pyproject's ranges, then freeze.
 lock:

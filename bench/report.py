@@ -241,7 +241,8 @@ def markdown(results: dict) -> str:
         w("")
         for app in variants:
             spec = results["apps"][app]
-            w(f"- {app}: `{spec['app']}` {' '.join(spec.get('args', []))} env {spec['env']}")
+            on = f" on `{spec['python']}`" if spec.get("python") else ""
+            w(f"- {app}: `{spec['app']}`{on} {' '.join(spec.get('args', []))} env {spec['env']}")
         w("")
 
     if len(datasets) > 1:

@@ -68,6 +68,7 @@ class AppSpec:
     # The preflight checks that its answers have the Task keys (False: a fixed body).
     task_shaped: bool = True
     about: str = ""  # one line for the report
+    python: str = ""  # another interpreter than the harness's (a variant), with the dependencies
 
     def measures(self, scenario: str) -> bool:
         return self.scenarios is None or scenario in self.scenarios
@@ -329,6 +330,7 @@ def serve(env: dict[str, str], workdir: Path, workers: int, apps: dict[str, AppS
                     workdir=workdir,
                     workers=per_instance,
                     extra_args=spec.args,
+                    python=spec.python,
                 )
                 for _ in range(instances)
             ]
@@ -930,6 +932,25 @@ def count_queries(env, tokens, ids, token_user_ids, paths, workdir) -> dict:
 
 
 # --- main --------------------------------------------------------------------------------------
+def _python_name(python: Path) -> str:
+    version = subprocess.run(
+        [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return f"python{version}"
+
+
+def _python_variant(python: Path) -> AppSpec:
+    return AppSpec(
+        APPS["project"].app,
+        "variant",
+        python=str(python.absolute()),
+        about=f"the project on {_python_name(python)}",
+    )
+
+
 def parse(argv: list[str]) -> Config:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny data, seconds per scenario")
@@ -946,6 +967,14 @@ def parse(argv: list[str]) -> Config:
         help="also serve the project this way (run.py's VARIANTS), side by side",
     )
     parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        type=Path,
+        help="also serve the project with this interpreter (a virtualenv's python with the "
+        "project's pinned dependencies; `make bench-pythons` builds them), side by side",
+    )
+    parser.add_argument(
         "--experiment",
         action="store_true",
         help="every variant, 10k tasks only, 5 s a scenario at 64 connections",
@@ -958,8 +987,8 @@ def parse(argv: list[str]) -> Config:
     )
     args = parser.parse_args(argv)
     floor = args.floor if args.floor is not None else not (args.smoke or args.experiment)
-    if args.experiment:
-        args.variant = args.variant or sorted(VARIANTS)
+    if args.experiment and not (args.variant or args.python):
+        args.variant = sorted(VARIANTS)
     if args.experiment:
         datasets = [DataSet("10k", users=100)]
         duration, warmup, sweep_duration, sweep_points, token_users = 5, 1, 5, [64], 256
@@ -991,6 +1020,7 @@ def parse(argv: list[str]) -> Config:
         apps={
             "project": APPS["project"],
             **{name: VARIANTS[name] for name in args.variant},
+            **{_python_name(path): _python_variant(path) for path in args.python},
             "baseline": APPS["baseline"],
             **(FLOOR_APPS if floor else {}),
         },

@@ -86,12 +86,15 @@ class Uvicorn:
         workdir: Path,
         workers: int,
         extra_args: tuple[str, ...] = (),
+        python: str = "",
     ) -> Uvicorn:
+        """`python`: another interpreter (with the dependencies installed) to serve the app."""
         port = free_port()
         log_path = workdir / f"{name}-{port}.log"
         log = log_path.open("wb")
+        uvicorn = [python, "-m", "uvicorn"] if python else [str(BIN / "uvicorn")]
         process = subprocess.Popen(
-            [str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port),
+            [*uvicorn, app, "--host", "127.0.0.1", "--port", str(port),
              "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10",
              *UVICORN_ARGS, *extra_args],
             env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
