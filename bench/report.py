@@ -8,7 +8,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from bench.scenarios import FLOOR_CPU_TARGET, SCENARIOS
+from bench.scenarios import FLOOR_CPU_TARGET, PEER_TARGET, SCENARIOS
 
 MIB = 1024
 # The scenarios run on both data sets before the changes feed joined them.
@@ -215,6 +215,7 @@ def markdown(results: dict) -> str:
       "included.\n")  # fmt: skip
 
     out.extend(floor(results))
+    out.extend(peers(results))
 
     variants = _apps(results, "variant")
     if variants:
@@ -502,6 +503,64 @@ def floor(results: dict) -> list[str]:
     return out
 
 
+def _peer_ratios(results: dict) -> list[tuple[str, str, dict, dict]]:
+    """(scenario, peer, project run, peer run) on the main data set at the main connections."""
+    main = list(results["datasets"])[-1]
+    conns = results["config"]["connections"]
+    pairs = []
+    for app in _apps(results, "peer"):
+        for name in results["apps"][app].get("scenarios") or ():
+            p = _one(results, app="project", dataset=main, scenario=name, connections=conns)
+            r = _one(results, app=app, dataset=main, scenario=name, connections=conns)
+            if p and r:
+                pairs.append((name, app, p, r))
+    return pairs
+
+
+def _bodies_checked(results: dict) -> str:
+    if not results.get("peer_bodies"):
+        return ""
+    return (
+        "; before the runs, each peer's first two pages of list and filtered (by `next`) and "
+        "one retrieved task were checked equal to the project's, whole bodies, cursors apart"
+    )
+
+
+def peers(results: dict) -> list[str]:
+    """The peers: the same API written the way two other stacks' users write it (bench/peers),
+    same tables, same serving, same run; the project's throughput over each."""
+    peer_apps = _apps(results, "peer")
+    pairs = _peer_ratios(results)
+    if not pairs:
+        return []
+    main = list(results["datasets"])[-1]
+    conns = results["config"]["connections"]
+    out = [f"## The peers ({conns} connections, {main} tasks)\n"]
+    w = out.append
+    for app in peer_apps:
+        w(f"- {app}: {results['apps'][app].get('about', '')}")
+    w("\nThe same endpoints and bodies on the same tables, nginx, Uvicorn workers and pool size "
+      "(bench/README.md, \"The peers\")"
+      f"{_bodies_checked(results)}. Ratio: the project's req/s over the peer's (target "
+      f"≥ {PEER_TARGET}×); CPU ratio: the peer's CPU ms per request over the project's, the "
+      "ratio a quiet machine would show while both are CPU-bound.\n")  # fmt: skip
+    w("| Scenario | Peer | Project req/s | Peer req/s | Ratio P/peer | Target "
+      "| CPU ms/req P / peer (ratio peer/P) | Peer p50/p90/p99 ms | Errors peer "
+      "| SQL stmts/req P / peer |")  # fmt: skip
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, app, p, r in pairs:
+        ratio = p["rps"] / r["rps"] if r["rps"] else 0
+        cp, cr = p.get("cpu_ms_per_request"), r.get("cpu_ms_per_request")
+        cpu = f"{cp:.2f} / {cr:.2f} ({cr / cp:.2f}×)" if cp and cr else "-"
+        label = SCENARIOS.get(name, name)
+        w(f"| {name}: `{label}` | {app} | {p['rps']:,.0f} | {r['rps']:,.0f} | {ratio:.2f}× | "
+          f"≥ {PEER_TARGET}× {_ok(ratio >= PEER_TARGET)} | {cpu} | {_lat(r)} | "
+          f"{_errors_detail(r)} | {_stmts(p['statements_per_request'])} / "
+          f"{_stmts(r['statements_per_request'])} |")  # fmt: skip
+    out.append("")
+    return out
+
+
 def _floor_reading(results: dict, name: str, main: str, conns: int, floors: list[str]) -> list[str]:
     """A sentence or two from one scenario's figures."""
     runs = {
@@ -636,6 +695,12 @@ def targets(results: dict) -> list[str]:
         lines.append(
             f"No DB lookup to authenticate: {auth} accounts_user queries in-process, "
             f"≤ {under_load:.3f} per request under load: {_ok(auth == 0 and under_load < 0.01)}"
+        )
+    for name, app, p, r in _peer_ratios(results):
+        ratio = p["rps"] / r["rps"] if r["rps"] else 0
+        lines.append(
+            f"{name}: {ratio:.2f}× {app}'s throughput (≥ {PEER_TARGET}×): "
+            f"{_ok(ratio >= PEER_TARGET)}"
         )
     lines += _index_targets(results, "feed_queries", FEED, most=2)
     lines += _index_targets(results, "label_queries", LABELLED[:1], most=1)

@@ -5,6 +5,7 @@
     python -m bench --profile  also py-spy flame graphs of one worker during the list scenario
     python -m bench --floor    add the framework floor apps to a smoke or experiment run
                                (a full run has them; --no-floor leaves them out)
+    python -m bench --no-peers leave out the peers (bench/peers; on in a full and a smoke run)
 
 Private PostgreSQL (pg_stat_statements loaded), Redis, nginx (deploy/nginx's template) and
 Uvicorn, all on free loopback ports in a temporary directory, stopped by PID at the end. Writes
@@ -27,14 +28,14 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import psycopg
 import requests
 
 from bench import report
 from bench.flame_summary import self_time_by_package
-from bench.scenarios import FLOOR_SCENARIOS, SCENARIOS
+from bench.scenarios import FLOOR_SCENARIOS, PEER_SCENARIOS, SCENARIOS
 from bench.seed import DataSet, filtered_label_by_owner, seed, task_ids_by_owner
 from bench.stack import (
     NginxServer,
@@ -58,7 +59,7 @@ class AppSpec:
     """One app the benchmark serves, behind its own nginx."""
 
     app: str  # Uvicorn's APP argument
-    role: str  # project, baseline, variant (of the project: VARIANTS) or floor
+    role: str  # project, baseline, variant (of the project: VARIANTS), floor or peer
     env: dict[str, str] = field(default_factory=dict)  # overrides of the app environment
     args: tuple[str, ...] = ()  # extra Uvicorn flags
     # The scenarios it is measured on. None: every scenario, on every data set, and the
@@ -123,6 +124,21 @@ FLOOR_APPS = {
     ),
     "django-async-floor": _floor_app(
         "async", "the baseline's own async code as one async view under Django's ASGI handler"
+    ),
+}
+# The same API the way two other stacks' users write it (bench/peers), on PEER_SCENARIOS.
+PEER_APPS = {
+    "fastapi-template": AppSpec(
+        "bench.peers.fastapi_template:app",
+        "peer",
+        scenarios=PEER_SCENARIOS,
+        about="FastAPI full-stack template: SQLModel, Pydantic models, get_current_user, sync",
+    ),
+    "django-ninja": AppSpec(
+        "bench.peers.ninja.asgi:application",
+        "peer",
+        scenarios=PEER_SCENARIOS,
+        about="django-ninja: Schemas, HttpBearer, the Django ORM, served as the project is",
     ),
 }
 # Run on both data sets: 10k vs 1M. The changes feed's issue: "the feed costs the same at 10k
@@ -524,6 +540,49 @@ def same_pages(pages: dict[str, dict[str, list]]) -> None:
                 raise RuntimeError(f"{app}'s first {scenario} page differs from the project's")
 
 
+def peer_bodies(url: str, app: str, token: str, task_id: int) -> dict[str, object]:
+    """What a peer is compared on, as a deep-page user (no preflight writes to its tasks): the
+    list's and the filtered list's first two pages (following `next`) and one task, whole
+    bodies; a link is compared by its path and parameters, the opaque cursor left out."""
+    session = _session(token)
+    bodies: dict[str, object] = {}
+    for name, path in (
+        ("list", "/tasks/?page_size=20"),
+        ("filtered", "/tasks/?completed=false&ordering=-due_date"),
+    ):
+        response = session.get(f"{url}{path}", timeout=10)
+        response.raise_for_status()
+        first = response.json()
+        if not first.get("next"):
+            raise RuntimeError(f"{app} {name}: no next page to compare")
+        parts = urlsplit(first["next"])
+        response = session.get(f"{url}{parts.path}?{parts.query}", timeout=10)
+        response.raise_for_status()
+        bodies[name] = [_without_cursor(first), _without_cursor(response.json())]
+    response = session.get(f"{url}/tasks/{task_id}/", timeout=10)
+    response.raise_for_status()
+    bodies["retrieve"] = response.json()
+    return bodies
+
+
+def same_bodies(bodies: dict[str, dict[str, object]]) -> None:
+    """Every app answered the project's bodies (peer_bodies), cursors apart."""
+    for app, by_name in bodies.items():
+        for name, body in by_name.items():
+            if body != bodies["project"][name]:
+                raise RuntimeError(f"{app}'s {name} body differs from the project's")
+
+
+def _without_cursor(page: dict) -> dict:
+    page = dict(page)
+    for key in ("next", "previous"):
+        if page.get(key):
+            parts = urlsplit(page[key])
+            params = sorted((k, v) for k, v in parse_qsl(parts.query) if k != "cursor")
+            page[key] = [parts.path, params]
+    return page
+
+
 def settle(pids: list[int], *, step: float = 0.1, limit: float = 5.0) -> None:
     """Wait until the app's workers have stopped using CPU. nginx logs the requests still in
     flight when wrk stops (499) at once, but the app runs them to the end: after the warm-up,
@@ -696,6 +755,15 @@ def bench_dataset(
 
         same_feed(feeds)
         same_pages(first_pages)
+        if any(spec.role == "peer" for spec in apps.values()):
+            deep_user = deep_ids[0]
+            bodies = {
+                app: peer_bodies(served.url(app), app, tokens[str(deep_user)], ids[deep_user][0])
+                for app, spec in apps.items()
+                if app == "project" or spec.role == "peer"
+            }
+            same_bodies(bodies)
+            results["peer_bodies"] = {app: sorted(by_name) for app, by_name in bodies.items()}
         project_paths = {s: u[0] for s, u in path_users_by_app["project"].items()}
         # The feed's queries and plans on every data set (the issue: same cost at 10k and 1M).
         results.setdefault("feed_queries", {})[dataset.name] = django_side(
@@ -985,7 +1053,14 @@ def parse(argv: list[str]) -> Config:
         help="also serve the framework floor apps (bench/django_floor) on the main data set, "
         "list and retrieve only; default: on in a full run, off with --smoke or --experiment",
     )
+    parser.add_argument(
+        "--peers",
+        action=argparse.BooleanOptionalAction,
+        help="also serve the peers (bench/peers: the FastAPI template's way, django-ninja's) on "
+        "the main data set; default: on, off with --experiment",
+    )
     args = parser.parse_args(argv)
+    peers = args.peers if args.peers is not None else not args.experiment
     floor = args.floor if args.floor is not None else not (args.smoke or args.experiment)
     if args.experiment and not (args.variant or args.python):
         args.variant = sorted(VARIANTS)
@@ -1023,6 +1098,7 @@ def parse(argv: list[str]) -> Config:
             **{_python_name(path): _python_variant(path) for path in args.python},
             "baseline": APPS["baseline"],
             **(FLOOR_APPS if floor else {}),
+            **(PEER_APPS if peers else {}),
         },
     )
 

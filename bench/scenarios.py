@@ -20,3 +20,7 @@ FLOOR_SCENARIOS = ("list", "retrieve")
 # code (DRF, ORM, middleware) adds on top of Django doing the bare work. The raw baseline stays
 # in the report as a reference, without a target: no Django-served route comes near it.
 FLOOR_CPU_TARGET = 1.25
+# The peers (bench/peers) are measured on these; the project's throughput at least this many
+# times each peer's on every one of them.
+PEER_SCENARIOS = ("list", "filtered", "retrieve", "create", "patch")
+PEER_TARGET = 1.25
