@@ -33,7 +33,7 @@ import jwt
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from jwt.exceptions import InvalidTokenError
-from pydantic import BaseModel, ValidationError, field_serializer
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Column, Integer, func, or_, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import selectinload
@@ -146,11 +146,6 @@ class TaskPublic(TaskBase):
     labels: list[int]
     parent_id: int | None
     position: int
-
-    @field_serializer("completed_at", "due_at", "created_at", "updated_at")
-    def _utc(self, value: datetime | None) -> str | None:
-        # The project's format: UTC, "Z", microseconds only when there are some.
-        return None if value is None else value.astimezone(UTC).isoformat()[:-6] + "Z"
 
 
 class TasksPublic(BaseModel):

@@ -1,7 +1,8 @@
 """`make bench-smoke`: the benchmark harness runs end to end on tiny data.
 
-It checks the harness, not the figures: every scenario ran against the project and the baseline
-without an error, and the report has every row. No timing is asserted (the machine is shared).
+It checks the harness, not the figures: every scenario ran against the project and the baseline,
+and the peers' scenarios against each peer, without an error, and the report has every row. No
+timing is asserted (the machine is shared).
 """
 
 import json
@@ -19,6 +20,8 @@ SCENARIOS = (
     "patch", "create",
 )  # fmt: skip
 APPS = ("project", "baseline")
+PEERS = ("fastapi-template", "django-ninja")
+PEER_SCENARIOS = ("list", "filtered", "retrieve", "create", "patch")
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +49,37 @@ def test_every_scenario_ran_against_project_and_baseline(smoke):
     ran = {(run["app"], run["scenario"]) for run in smoke["results"]["runs"]}
 
     assert ran >= {(app, scenario) for app in APPS for scenario in SCENARIOS}
+
+
+def test_every_peer_ran_its_scenarios_and_nothing_else(smoke):
+    ran = {(run["app"], run["scenario"]) for run in smoke["results"]["runs"]}
+
+    for peer in PEERS:
+        assert {scenario for app, scenario in ran if app == peer} == set(PEER_SCENARIOS), peer
+
+
+def test_the_peers_bodies_were_checked_against_the_projects(smoke):
+    # The run stops when a body differs (bench/run.py same_bodies); this says it ran.
+    checked = smoke["results"]["peer_bodies"]
+
+    assert checked == {app: ["filtered", "list", "retrieve"] for app in ("project", *PEERS)}
+
+
+def test_the_peers_section_has_a_ratio_per_peer_and_scenario(smoke):
+    markdown = smoke["markdown"]
+    section = markdown[markdown.index("## The peers") :].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+
+    for peer in PEERS:
+        for scenario in PEER_SCENARIOS:
+            assert any(
+                row.startswith(f"| {scenario}: ") and f"| {peer} |" in row for row in rows
+            ), (peer, scenario)
+            # Its target line (## Targets).
+            assert any(
+                line.startswith(f"- {scenario}: ") and f" {peer}'s throughput " in line
+                for line in markdown.splitlines()
+            ), (peer, scenario)
 
 
 def test_no_run_had_an_error(smoke):
@@ -114,7 +148,7 @@ def test_the_label_filtered_list_is_one_statement_a_request_under_load(smoke):
 def test_memory_of_every_worker_was_read(smoke):
     memory = smoke["results"]["memory_kib"]
 
-    assert set(memory) == set(APPS)
+    assert set(memory) == {*APPS, *PEERS}
     assert all(kib > 0 for workers in memory.values() for kib in workers.values())
 
 
