@@ -16,6 +16,7 @@ from taskapi.accounts.serializers import (
 )
 from taskapi.accounts.throttling import RateLimitHeadersMixin
 from taskapi.accounts.tokens import TokenPair
+from taskapi.core.requests import AuthenticatedRequest
 
 # Tokens are credentials: no cache, shared or private, may keep a copy (RFC 6749 section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -62,7 +63,7 @@ class RefreshView(APIView):
 
 class LogoutView(APIView):
     @schema.logout
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = RefreshIn(data=request.data).validated()
         services.token_revoke(user_id=request.user.id, refresh=data["refresh"])
         return Response(status=204)
@@ -70,11 +71,11 @@ class LogoutView(APIView):
 
 class MeView(APIView):
     @schema.me
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(UserOut(user_get(user_id=request.user.id)).data)
 
     @schema.delete_account
-    def delete(self, request: Request) -> Response:
+    def delete(self, request: AuthenticatedRequest) -> Response:
         data = DeleteAccountIn(data=request.data).validated()
         services.user_delete(user=user_get(user_id=request.user.id), password=data["password"])
         return Response(status=204)
@@ -82,7 +83,7 @@ class MeView(APIView):
 
 class ChangePasswordView(APIView):
     @schema.change_password
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = ChangePasswordIn(data=request.data).validated()
         services.user_change_password(
             user=user_get(user_id=request.user.id),

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from taskapi.core.pagination import page_size_from
+from taskapi.core.requests import AuthenticatedRequest
 from taskapi.sync.tokens import SyncTokenInvalid
 from taskapi.tasks import changes, schema
 from taskapi.tasks.bulk import bulk_operations, task_bulk
@@ -64,14 +65,14 @@ def _idempotency_key(request: Request) -> str | None:
 
 class TaskListView(APIView):
     @schema.task_list
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         tasks, ordering = task_list_filtered(request.query_params, task_list(user=request.user))
         paginator = TaskCursorPagination(ordering=ordering)
         page = paginator.paginate_queryset(tasks, request, view=self)
         return paginator.get_paginated_response(TaskOut(page, many=True).data)
 
     @schema.task_create
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         key = _idempotency_key(request)
         data = TaskCreateIn(data=request.data).validated()
         if key is None:
@@ -92,7 +93,7 @@ class TaskListView(APIView):
 
 class TaskBulkView(APIView):
     @schema.task_bulk
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         key = _idempotency_key(request)
         operations = bulk_operations(request.data)
         if key is None:
@@ -115,7 +116,7 @@ class TaskBulkView(APIView):
 
 class TaskDetailView(APIView):
     @schema.task_get
-    def get(self, request: Request, task_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, task_id: int) -> Response:
         task = task_get(user=request.user, task_id=task_id)
         etag = task_etag(task)
         if if_none_match_matches(request.headers.get("If-None-Match"), task):
@@ -123,20 +124,22 @@ class TaskDetailView(APIView):
         return Response(TaskOut(task).data, headers={"ETag": etag})
 
     @schema.task_replace
-    def put(self, request: Request, task_id: int) -> Response:
+    def put(self, request: AuthenticatedRequest, task_id: int) -> Response:
         return self._write(request, task_id, TaskReplaceIn)
 
     @schema.task_update
-    def patch(self, request: Request, task_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, task_id: int) -> Response:
         return self._write(request, task_id, TaskPatchIn)
 
     @schema.task_delete
-    def delete(self, request: Request, task_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, task_id: int) -> Response:
         expected = if_match_versions(request.headers.get("If-Match"))
         task_trash(user=request.user, task_id=task_id, expected_versions=expected)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def _write(self, request: Request, task_id: int, serializer: type[TaskCreateIn]) -> Response:
+    def _write(
+        self, request: AuthenticatedRequest, task_id: int, serializer: type[TaskCreateIn]
+    ) -> Response:
         task = task_get(user=request.user, task_id=task_id)
         expected = if_match_versions(request.headers.get("If-Match"))
         # RFC 9110 §13.2.2: preconditions are evaluated before the content is looked at.
@@ -150,7 +153,7 @@ class TaskDetailView(APIView):
 
 class TaskRestoreView(APIView):
     @schema.task_restore
-    def post(self, request: Request, task_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, task_id: int) -> Response:
         expected = if_match_versions(request.headers.get("If-Match"))
         task = task_restore(user=request.user, task_id=task_id, expected_versions=expected)
         return Response(TaskOut(task).data, headers={"ETag": task_etag(task)})
@@ -158,7 +161,7 @@ class TaskRestoreView(APIView):
 
 class TaskMoveView(APIView):
     @schema.task_move
-    def post(self, request: Request, task_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, task_id: int) -> Response:
         expected = if_match_versions(request.headers.get("If-Match"))
         # 404 and 412 (RFC 9110 §13.2.2) come before the body is looked at.
         task_ensure_version(
@@ -177,7 +180,7 @@ class TaskMoveView(APIView):
 
 class TaskTrashListView(APIView):
     @schema.task_trash_list
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         paginator = TaskCursorPagination(ordering="-deleted_at")
         page = paginator.paginate_queryset(task_trash_list(user=request.user), request, view=self)
         return paginator.get_paginated_response(TrashedTaskOut(page, many=True).data)
@@ -185,14 +188,14 @@ class TaskTrashListView(APIView):
 
 class TaskTrashDetailView(APIView):
     @schema.task_erase
-    def delete(self, request: Request, task_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, task_id: int) -> Response:
         task_erase(user=request.user, task_id=task_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TaskChangesView(APIView):
     @schema.task_changes
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         limit = page_size_from(
             request.query_params.get("page_size"),
             default=changes.DEFAULT_PAGE_SIZE,

@@ -1,11 +1,11 @@
 from django.urls import reverse
 from rest_framework import status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from taskapi.core.pagination import NewestFirstPagination
 from taskapi.core.parsers import body_required
+from taskapi.core.requests import AuthenticatedRequest
 from taskapi.webhooks import schema
 from taskapi.webhooks.selectors import delivery_list, webhook_get, webhook_list
 from taskapi.webhooks.serializers import (
@@ -26,12 +26,12 @@ from taskapi.webhooks.services import (
 
 class WebhookListView(APIView):
     @schema.webhook_list
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         # All of them, in one answer: a user has at most MAX_WEBHOOKS_PER_USER.
         return Response({"results": WebhookOut(webhook_list(user=request.user), many=True).data})
 
     @schema.webhook_create
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = WebhookCreateIn(data=request.data).validated()
         webhook = webhook_create(user=request.user, data=data)
         location = reverse("webhookGet", kwargs={"webhook_id": webhook.pk})
@@ -44,11 +44,11 @@ class WebhookListView(APIView):
 
 class WebhookDetailView(APIView):
     @schema.webhook_get
-    def get(self, request: Request, webhook_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, webhook_id: int) -> Response:
         return Response(WebhookOut(webhook_get(user=request.user, webhook_id=webhook_id)).data)
 
     @schema.webhook_update
-    def patch(self, request: Request, webhook_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, webhook_id: int) -> Response:
         webhook = webhook_get(user=request.user, webhook_id=webhook_id)
         body_required(request)
         changes = WebhookPatchIn(data=request.data).validated()
@@ -56,14 +56,14 @@ class WebhookDetailView(APIView):
         return Response(WebhookOut(webhook).data)
 
     @schema.webhook_delete
-    def delete(self, request: Request, webhook_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, webhook_id: int) -> Response:
         webhook_delete(user=request.user, webhook_id=webhook_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class WebhookRotateSecretView(APIView):
     @schema.webhook_rotate_secret
-    def post(self, request: Request, webhook_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, webhook_id: int) -> Response:
         webhook = webhook_get(user=request.user, webhook_id=webhook_id)
         webhook = webhook_rotate_secret(user=request.user, webhook=webhook)
         return Response(WebhookWithSecretOut(webhook).data)
@@ -71,7 +71,7 @@ class WebhookRotateSecretView(APIView):
 
 class WebhookDeliveryListView(APIView):
     @schema.webhook_delivery_list
-    def get(self, request: Request, webhook_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, webhook_id: int) -> Response:
         webhook = webhook_get(user=request.user, webhook_id=webhook_id)
         paginator = NewestFirstPagination()
         page = paginator.paginate_queryset(delivery_list(endpoint=webhook), request, view=self)
@@ -80,7 +80,7 @@ class WebhookDeliveryListView(APIView):
 
 class WebhookTestView(APIView):
     @schema.webhook_test
-    def post(self, request: Request, webhook_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, webhook_id: int) -> Response:
         webhook = webhook_get(user=request.user, webhook_id=webhook_id)
         delivery = webhook_test(user=request.user, webhook=webhook)
         return Response(DeliveryOut(delivery).data, status=status.HTTP_202_ACCEPTED)
