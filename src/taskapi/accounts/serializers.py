@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
@@ -24,7 +26,7 @@ class TokenField(StrictCharField):
     second answer to "this is not a token" that the contract does not document.
     """
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(trim_whitespace=False, **kwargs)
         self.validators = [
             validator
@@ -59,12 +61,12 @@ class DeleteAccountIn(InputSerializer):
     password = password_field()
 
 
-class UserOut(serializers.Serializer):
+class UserOut(serializers.Serializer[Any]):
     id = IdField(read_only=True)
     email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
     date_joined = serializers.DateTimeField(read_only=True)
 
 
-class TokenPairOut(serializers.Serializer):
+class TokenPairOut(serializers.Serializer[Any]):
     access = serializers.CharField()
     refresh = serializers.CharField()

@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -90,7 +90,13 @@ class ClientAddressRateThrottle(BaseThrottle):
         return float(self.state.reset)
 
 
-class RateLimitHeadersMixin:
+if TYPE_CHECKING:
+    _ViewBase = APIView  # what the mixin below precedes, so that its super() is known
+else:
+    _ViewBase = object
+
+
+class RateLimitHeadersMixin(_ViewBase):
     """Adds RateLimit-* headers to every response of the view, errors included."""
 
     throttle_classes = [ClientAddressRateThrottle]
@@ -102,4 +108,4 @@ class RateLimitHeadersMixin:
         if state is not None:
             for name, value in state.headers().items():
                 response[name] = value
-        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        return super().finalize_response(request, response, *args, **kwargs)

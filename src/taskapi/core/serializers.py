@@ -9,7 +9,7 @@ JSON type is a 400.
 
 import re
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -24,7 +24,7 @@ _RFC3339_DATE_TIME = re.compile(
 )
 
 
-class InputSerializer(serializers.Serializer):
+class InputSerializer(serializers.Serializer[Any]):
     """A request body's serializer: `validated()` is its data, or a 400 validation problem."""
 
     def validated(self) -> dict[str, Any]:
@@ -32,30 +32,39 @@ class InputSerializer(serializers.Serializer):
         return dict(self.validated_data)
 
 
-class PartialInput:
+if TYPE_CHECKING:
+    # What the mixins below are mixed into, so that the type checker knows their super().
+    # At run time they stay plain mixins, whatever class they precede.
+    _InputBase = InputSerializer
+    _StringFieldBase = serializers.CharField
+else:
+    _InputBase = _StringFieldBase = object
+
+
+class PartialInput(_InputBase):
     """Mixed in before an input serializer: PATCH semantics. Only the fields sent are
     validated, and no defaults are applied (nor shown in the schema)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["partial"] = True
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
 
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()  # type: ignore[misc]
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
         for field in fields.values():
             field.default = empty
         return fields
 
 
-class StrictStringMixin:
+class StrictStringMixin(_StringFieldBase):
     """A JSON string only; anything else fails with the field's `invalid` message."""
 
     default_error_messages = {"invalid": "Not a valid string."}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
-            self.fail("invalid")  # type: ignore[attr-defined]
-        return super().to_internal_value(data)  # type: ignore[misc]
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class StrictCharField(StrictStringMixin, serializers.CharField):

@@ -37,7 +37,7 @@ def _timestamp(value: Any) -> str:
     return serializers.DateTimeField().to_representation(value)
 
 
-class LabelOut(serializers.Serializer):
+class LabelOut(serializers.Serializer[Any]):
     id = IdField(read_only=True)
     name = serializers.CharField(min_length=1, max_length=NAME_MAX_LENGTH)
     color = serializers.RegexField(COLOR_PATTERN.replace("A-Fa-f", "a-f"), allow_null=True)
@@ -54,5 +54,5 @@ class LabelOut(serializers.Serializer):
         }
 
 
-class LabelListOut(serializers.Serializer):
+class LabelListOut(serializers.Serializer[Any]):
     results = serializers.ListField(child=LabelOut(), max_length=MAX_LABELS_PER_USER)

@@ -5,7 +5,7 @@ which drf-spectacular cannot introspect; they are declared here from the same co
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -48,11 +48,11 @@ from taskapi.tasks.serializers import (
     TrashedTaskOut,
 )
 
-QUERY = OpenApiParameter.QUERY
-HEADER = OpenApiParameter.HEADER
+QUERY: Final = OpenApiParameter.QUERY
+HEADER: Final = OpenApiParameter.HEADER
 
 
-class TaskPageOut(serializers.Serializer):
+class TaskPageOut(serializers.Serializer[Any]):
     """What TaskCursorPagination renders."""
 
     results = serializers.ListField(child=TaskOut(), max_length=MAX_PAGE_SIZE)
@@ -64,7 +64,7 @@ class TrashedTaskPageOut(TaskPageOut):
     results = serializers.ListField(child=TrashedTaskOut(), max_length=MAX_PAGE_SIZE)
 
 
-class TaskChangesOut(serializers.Serializer):
+class TaskChangesOut(serializers.Serializer[Any]):
     tasks = serializers.ListField(child=TaskOut(), max_length=changes.MAX_PAGE_SIZE)
     deleted = serializers.ListField(child=IdField(read_only=True), max_length=changes.MAX_PAGE_SIZE)
     sync_token = serializers.CharField(min_length=1)
@@ -74,25 +74,25 @@ class TaskChangesOut(serializers.Serializer):
 # POST /tasks/bulk/. tasks/bulk.py reads the envelope by hand (its errors name places such as
 # `operations.3.op`, and an item's body is checked per operation, not for the whole call), so
 # these serializers only describe it.
-class TaskBulkCreateIn(serializers.Serializer):
+class TaskBulkCreateIn(serializers.Serializer[Any]):
     op = serializers.ChoiceField(choices=[bulk.CREATE])
     body = TaskCreateIn()
 
 
-class TaskBulkUpdateIn(serializers.Serializer):
+class TaskBulkUpdateIn(serializers.Serializer[Any]):
     op = serializers.ChoiceField(choices=[bulk.UPDATE])
     id = IdField()
     if_match = serializers.CharField(required=False, allow_blank=True)
     body = TaskPatchIn()
 
 
-class TaskBulkDeleteIn(serializers.Serializer):
+class TaskBulkDeleteIn(serializers.Serializer[Any]):
     op = serializers.ChoiceField(choices=[bulk.DELETE])
     id = IdField()
     if_match = serializers.CharField(required=False, allow_blank=True)
 
 
-class TaskBulkIn(serializers.Serializer):
+class TaskBulkIn(serializers.Serializer[Any]):
     operations = serializers.ListField(
         child=PolymorphicProxySerializer(
             component_name="TaskBulkOperation",
@@ -108,13 +108,13 @@ class TaskBulkIn(serializers.Serializer):
     )
 
 
-class TaskBulkTaskResultOut(serializers.Serializer):
+class TaskBulkTaskResultOut(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=[200, 201])
     etag = serializers.CharField()
     body = TaskOut()
 
 
-class TaskBulkDeletedResultOut(serializers.Serializer):
+class TaskBulkDeletedResultOut(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=[204])
 
 
@@ -132,12 +132,12 @@ class BulkProblemField(serializers.DictField):
     pass
 
 
-class TaskBulkProblemResultOut(serializers.Serializer):
+class TaskBulkProblemResultOut(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=[400, 404, 409, 412])
     body = BulkProblemField()
 
 
-class TaskBulkOut(serializers.Serializer):
+class TaskBulkOut(serializers.Serializer[Any]):
     results = serializers.ListField(
         child=PolymorphicProxySerializer(
             component_name="TaskBulkResult",

@@ -81,13 +81,14 @@ class TaskCreateIn(InputSerializer):
 
 class TaskReplaceIn(TaskCreateIn):
     # Read-only after creation, ignored like the other read-only fields: reparent by moving.
+    # (None drops the inherited field, as DRF documents; the stubs expect a field there.)
     parent_id = None  # type: ignore[assignment]
 
 
 class TaskPatchIn(PartialInput, TaskCreateIn):
     """PATCH: only the fields sent; no defaults are applied."""
 
-    parent_id = None  # type: ignore[assignment]
+    parent_id = None  # type: ignore[assignment]  # dropped, as in TaskReplaceIn
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         return attrs  # the zone a due_at keeps depends on the task: the service decides
@@ -104,7 +105,7 @@ def _timestamp(value: datetime | None) -> str | None:
 # the schema's description. to_representation builds the dict directly rather than through
 # twelve DRF fields per task, the bulk of a list page's rendering cost (bench `lean-read`
 # variant); tests/tasks/test_serializers.py holds it to what the fields would render.
-class TaskOut(serializers.Serializer):
+class TaskOut(serializers.Serializer[Any]):
     # Bounds and choices state what the stored row holds (models.py constraints).
     id = IdField(read_only=True)
     title = serializers.CharField(min_length=1, max_length=TITLE_MAX_LENGTH)

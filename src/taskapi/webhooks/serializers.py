@@ -71,7 +71,7 @@ def _timestamp(value: Any) -> str | None:
     return None if value is None else serializers.DateTimeField().to_representation(value)
 
 
-class WebhookOut(serializers.Serializer):
+class WebhookOut(serializers.Serializer[Any]):
     id = IdField(read_only=True)
     url = UrlField()
     event_types = serializers.ListField(
@@ -105,11 +105,11 @@ class WebhookWithSecretOut(WebhookOut):
         return {**super().to_representation(instance), "secret": instance.secret}
 
 
-class WebhookListOut(serializers.Serializer):
+class WebhookListOut(serializers.Serializer[Any]):
     results = serializers.ListField(child=WebhookOut(), max_length=MAX_WEBHOOKS_PER_USER)
 
 
-class DeliveryOut(serializers.Serializer):
+class DeliveryOut(serializers.Serializer[Any]):
     id = IdField(read_only=True)
     event_id = serializers.CharField()
     event_type = serializers.ChoiceField(choices=[*EVENT_TYPES, TEST_EVENT_TYPE])
@@ -138,7 +138,7 @@ class DeliveryOut(serializers.Serializer):
         }
 
 
-class DeliveryPageOut(serializers.Serializer):
+class DeliveryPageOut(serializers.Serializer[Any]):
     results = serializers.ListField(child=DeliveryOut(), max_length=100)
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
