@@ -19,7 +19,10 @@ django_application = get_wsgi_application()
 
 from taskapi.core.asgi_body_limit import BodyLimitMiddleware  # noqa: E402  (needs settings)
 
+# Two ignored arg-type errors, both typing gaps: Django's stubs give the WSGI handler's result as
+# HttpResponseBase, which they do not make iterable (every response it returns is), and a2wsgi
+# types ASGI scopes and messages as TypedDicts where BodyLimitMiddleware takes any mapping.
 application = BodyLimitMiddleware(
-    WSGIMiddleware(django_application, workers=settings.REQUEST_THREADS),
+    WSGIMiddleware(django_application, workers=settings.REQUEST_THREADS),  # type: ignore[arg-type]
     max_bytes=settings.MAX_REQUEST_BODY_BYTES,
 )

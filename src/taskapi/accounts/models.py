@@ -1,5 +1,5 @@
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
@@ -19,8 +19,11 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def get_by_natural_key(self, email: str) -> "User":
-        return self.get(email=normalize_email(email))
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # Django's signature allows None (its ModelBackend never passes it): no such user.
+        if username is None:
+            raise self.model.DoesNotExist
+        return self.get(email=normalize_email(username))
 
 
 class User(AbstractBaseUser):
@@ -36,7 +39,7 @@ class User(AbstractBaseUser):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         constraints = [

@@ -94,7 +94,8 @@ def _token_pair_mint(*, user_id: int, version: int, family: TokenFamily) -> Toke
 def _refresh_claims(raw: str) -> tuple[int, int, uuid.UUID, str]:
     """(user_id, version, family_id, jti) of a refresh token with a valid signature and type."""
     try:
-        token = FamilyRefreshToken(raw)
+        # simplejwt annotates the argument as a Token; what it takes is the encoded token.
+        token = FamilyRefreshToken(raw)  # type: ignore[arg-type]
         return (
             int(token[jwt_settings.USER_ID_CLAIM]),
             int(token[VERSION_CLAIM]),

@@ -19,7 +19,9 @@ class FamilyRefreshToken(RefreshToken):
     which must also revoke its family; the service checks the blacklist under a row lock instead.
     """
 
-    no_copy_claims = (*RefreshToken.no_copy_claims, FAMILY_CLAIM)
+    # simplejwt's attribute is inferred as a tuple of exactly its five claims; any tuple of claim
+    # names is what it reads.
+    no_copy_claims = (*RefreshToken.no_copy_claims, FAMILY_CLAIM)  # type: ignore[assignment]
 
     def check_blacklist(self) -> None:
         return None

@@ -13,7 +13,7 @@ are Django's, unchanged. redis-py pools notice a fork and reconnect in the child
 """
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -24,6 +24,16 @@ _clients: dict[int, redis.Redis] = {}
 
 
 class SharedPoolRedisCacheClient(RedisCacheClient):
+    if TYPE_CHECKING:
+        # What Django's RedisCacheClient sets up in __init__ and this subclass reuses: private,
+        # so its stubs leave it out.
+        _servers: list[str]
+        _pool_class: type[redis.ConnectionPool]
+        _pool_options: dict[str, Any]
+        _client: type[redis.Redis]
+
+        def _get_connection_pool_index(self, write: bool) -> int: ...
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         options = repr(sorted(self._pool_options.items()))
@@ -39,7 +49,9 @@ class SharedPoolRedisCacheClient(RedisCacheClient):
                     pool = _pools[key] = self._pool_class.from_url(key[0], **self._pool_options)
         return pool
 
-    def get_client(self, key: str | None = None, *, write: bool = False) -> redis.Redis:
+    def get_client(
+        self, key: str | bytes | memoryview | None = None, *, write: bool = False
+    ) -> redis.Redis:
         pool = self._get_connection_pool(write)
         client = _clients.get(id(pool))
         if client is None:

@@ -142,6 +142,8 @@ def _resolve(contract: dict[str, Any], element: dict[str, Any]) -> dict[str, Any
     node: Any = contract
     for part in reference.removeprefix("#/").split("/"):
         node = node[part.replace("~1", "/").replace("~0", "~")]
+    if not isinstance(node, dict):
+        raise ContractDeprecationError(f"{reference}: not an object")
     return node
 
 

@@ -198,7 +198,8 @@ def _problem_for(exc: Exception) -> tuple[dict[str, Any], dict[str, str]] | None
             {},
         )
     if isinstance(exc, drf.Throttled):
-        wait = max(1, int(exc.wait or 1))
+        # DRF sets `wait` in Throttled.__init__; its stubs do not declare the attribute.
+        wait = max(1, int(exc.wait or 1))  # type: ignore[attr-defined]
         return (
             problem(
                 status=429,

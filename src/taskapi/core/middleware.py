@@ -29,7 +29,6 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_from(request.headers.get("X-Request-ID"))
-        request.request_id = request_id
         token = context.request_id.set(request_id)
         try:
             response = self.get_response(request)

@@ -56,10 +56,11 @@ class NewestFirstPagination(StrictCursorPagination):
     def decode_cursor(self, request: Request) -> Cursor | None:
         try:
             cursor = super().decode_cursor(request)
-            if cursor is not None and (cursor.offset != 0 or cursor.position is None):
-                raise ValueError("not one of our cursors")
-            if cursor is not None and not 0 <= int(cursor.position) < 2**63:
-                raise ValueError("not an id")
+            if cursor is not None:
+                if cursor.offset != 0 or cursor.position is None:
+                    raise ValueError("not one of our cursors")
+                if not 0 <= int(cursor.position) < 2**63:
+                    raise ValueError("not an id")
         except (NotFound, ValueError, TypeError):
             raise invalid_parameter(self.cursor_query_param, self.invalid_cursor_message) from None
         return cursor

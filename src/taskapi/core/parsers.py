@@ -10,6 +10,7 @@ orjson stops at 1024 levels by itself, which is still deep enough to hurt later:
 nests more than a few levels, so anything beyond MAX_DEPTH is refused before validation sees it.
 """
 
+from collections.abc import Mapping
 from typing import IO, Any
 
 import orjson
@@ -27,7 +28,7 @@ class JsonParser(BaseParser):
         self,
         stream: IO[bytes],
         media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         body = stream.read()
         try:

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 class HealthView(APIView):
     """Liveness: answers while the process can serve, without touching the database."""
 
-    authentication_classes: list = []
+    authentication_classes = []
     permission_classes = [AllowAny]
 
     @schema.health_live
@@ -34,7 +34,7 @@ class HealthView(APIView):
 class ReadinessView(APIView):
     """Readiness: 200 only when the database answers within a short timeout."""
 
-    authentication_classes: list = []
+    authentication_classes = []
     permission_classes = [AllowAny]
 
     @schema.health_ready
@@ -61,13 +61,16 @@ def _check_database() -> None:
 class ApiDocsView(SpectacularSwaggerView):
     """Swagger UI over the hand-written contract, with assets served from this server."""
 
-    authentication_classes: list = []
+    authentication_classes = []
     permission_classes = [AllowAny]
     http_method_names = ["get", "head"]
 
     @schema.api_docs  # the parent excludes itself from generated schemas; the contract lists it
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
-        return super().get(request, *args, **kwargs)
+        # drf-spectacular leaves this get() unannotated, and mypy's untyped_calls_exclude does
+        # not reach calls through super().
+        response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
+        return response
 
 
 @cache

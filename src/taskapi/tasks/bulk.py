@@ -84,7 +84,7 @@ def _parse_item(item: Any) -> tuple[Operation | None, dict[str, list[ErrorDetail
     if_match = item.get("if_match")
     if op in NEEDS_ID and "if_match" in item and not isinstance(if_match, str):
         errors["if_match"] = _error("Not a valid string.", "invalid")
-    if errors:
+    if errors or not isinstance(op, str):  # op is a str in OPS when there are no errors
         return None, errors
     return (
         Operation(
@@ -126,6 +126,13 @@ def bulk_operations(data: Any) -> list[Operation]:
     return operations
 
 
+def _id_of(operation: Operation) -> int:
+    """The task id of an update or delete: _parse_item refuses either without one."""
+    if operation.task_id is None:
+        raise TypeError(f"{operation.op} operation without a task id")
+    return operation.task_id
+
+
 def _create(user: HasId, operation: Operation) -> Result:
     task = task_create(user=user, data=TaskCreateIn(data=operation.body).validated())
     return {"status": 201, "etag": task_etag(task), "body": dict(TaskOut(task).data)}
@@ -133,7 +140,7 @@ def _create(user: HasId, operation: Operation) -> Result:
 
 def _update(user: HasId, operation: Operation) -> Result:
     # In the order of PATCH /tasks/{id}/: 404, then the precondition, then the content.
-    task = task_get(user=user, task_id=operation.task_id)  # type: ignore[arg-type]
+    task = task_get(user=user, task_id=_id_of(operation))
     expected = if_match_versions(operation.if_match)
     task_ensure_version(task=task, expected_versions=expected)
     changes = TaskPatchIn(data=operation.body).validated()
@@ -143,7 +150,7 @@ def _update(user: HasId, operation: Operation) -> Result:
 
 def _delete(user: HasId, operation: Operation) -> Result:
     expected = if_match_versions(operation.if_match)
-    task_trash(user=user, task_id=operation.task_id, expected_versions=expected)  # type: ignore[arg-type]
+    task_trash(user=user, task_id=_id_of(operation), expected_versions=expected)
     return {"status": 204}
 
 

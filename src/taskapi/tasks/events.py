@@ -18,6 +18,8 @@ UNCOMPLETED = "task.uncompleted"
 DELETED = "task.deleted"  # moved to the trash
 RESTORED = "task.restored"
 
+Renderer = type[TaskOut]  # (the loop below names its event type `type`)
+
 
 def task_events_record(*, user: HasId, events: dict[str, Collection[int]]) -> None:
     """Record, for each event type, its tasks (ids); a task listed twice gets its first type."""
@@ -28,6 +30,7 @@ def task_events_record(*, user: HasId, events: dict[str, Collection[int]]) -> No
         seen.update(ids)
         if type not in wanted or not ids:
             continue
+        render: Renderer
         if type == DELETED:
             tasks, render = task_trash_list(user=user), TrashedTaskOut
         else:

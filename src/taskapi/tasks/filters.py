@@ -1,12 +1,13 @@
 """Query parameters of GET /tasks/: filters and the ordering key, validated by django-filter."""
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from taskapi.labels.selectors import MAX_LABEL_ID
@@ -72,9 +73,10 @@ class LabelIdsField(forms.Field):
         "max_length": f"Filter by at most {MAX_LABEL_FILTERS} labels.",
     }
 
-    def to_python(self, value: list[str]) -> list[int]:
+    def to_python(self, value: list[str] | None) -> list[int]:
         # Digits only; a bound on their number keeps int() cheap (an id beyond int64 is still
         # well formed, and matches nothing).
+        value = value or []  # the widget always gives a list; None is forms.Field's signature
         if any(not re.fullmatch(r"[1-9][0-9]{0,39}", raw) for raw in value):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         ids = sorted({int(raw) for raw in value})
@@ -88,6 +90,10 @@ class LabelIdsFilter(django_filters.Filter):
 
 
 class TaskFilter(django_filters.FilterSet):
+    # FilterSet.__init__ stores `data or QueryDict()`: never None, whatever its stubs allow.
+    data: QueryDict | dict[str, Any]
+    _form_class: ClassVar[type[Any]]  # set by get_form_class, on this class only
+
     # Choices, not BooleanFilter: its widget reads "banana" as "no filter" instead of an error.
     completed = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")], method="filter_completed"

@@ -155,7 +155,7 @@ class Task(models.Model):
     def label_ids(self) -> list[int]:
         """Ascending ids of the task's labels: as the services last wrote them, else as the
         selectors read them with the task (`label_ids_text`), else with a query of its own."""
-        written = self.__dict__.get("_label_ids")
+        written: list[int] | None = self.__dict__.get("_label_ids")
         if written is not None:
             return written
         if "label_ids_text" in self.__dict__:

@@ -55,7 +55,8 @@ class SortKey:
         return cls(field=field, descending=ordering.startswith("-"), nullable=field == DUE_DAY)
 
     def value_of(self, task: Task) -> Value:
-        return getattr(task, self.field)
+        value: Value = getattr(task, self.field)
+        return value
 
     def parse_value(self, raw: object) -> Value:
         """A value read back from a cursor; ValueError if it is not one this key can hold."""
@@ -90,6 +91,8 @@ class TaskCursorPagination(StrictCursorPagination):
     page_size = DEFAULT_PAGE_SIZE
     max_page_size = MAX_PAGE_SIZE
     ordering = DEFAULT_ORDERING
+    # Where the requested page starts (None: the first page), set by paginate_queryset.
+    position: Position | None
 
     def __init__(self, *, ordering: str = DEFAULT_ORDERING) -> None:
         self.ordering = ordering
@@ -104,7 +107,8 @@ class TaskCursorPagination(StrictCursorPagination):
                 return None
             if cursor.offset != 0 or cursor.position is None:
                 raise ValueError("not one of our cursors")
-            self.position = self._decode_position(cursor.position)
+            # DRF's cursor positions are strings (read from the query string); its stubs say int.
+            self.position = self._decode_position(cursor.position)  # type: ignore[arg-type]
         except (NotFound, ValueError, TypeError):
             # DRF answers a bad cursor with 404; the page exists, the parameter is wrong: 400.
             raise _invalid(self.cursor_query_param, self.invalid_cursor_message) from None
@@ -126,13 +130,14 @@ class TaskCursorPagination(StrictCursorPagination):
 
     # --- the page -----------------------------------------------------------------------------
 
-    def paginate_queryset(
+    # Tasks only, from the view's own call: DRF's signature is generic over any queryset or list.
+    def paginate_queryset(  # type: ignore[override]
         self, queryset: QuerySet[Task], request: Request, view: object = None
     ) -> list[Task]:
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
-        self.position: Position | None = None
+        self.position = None
         self.cursor = self.decode_cursor(request)
         reverse = bool(self.cursor and self.cursor.reverse)
 
@@ -203,10 +208,12 @@ class TaskCursorPagination(StrictCursorPagination):
         if not (self.has_next and self.page):
             return None
         position = self._encode_position(self.page[-1])
-        return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
+        # A string position, as DRF's own (see decode_cursor).
+        return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))  # type: ignore[arg-type]
 
     def get_previous_link(self) -> str | None:
         if not (self.has_previous and self.page):
             return None
         position = self._encode_position(self.page[0])
-        return self.encode_cursor(Cursor(offset=0, reverse=True, position=position))
+        # A string position, as DRF's own (see decode_cursor).
+        return self.encode_cursor(Cursor(offset=0, reverse=True, position=position))  # type: ignore[arg-type]

@@ -5,9 +5,11 @@ SQL (window function), valid on PostgreSQL and SQLite 3.25+.
 """
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 
-def records_for_existing_tasks(apps, schema_editor):
+def records_for_existing_tasks(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO sync_change (owner_id, kind, object_id, seq, deleted, changed_at) "

@@ -7,9 +7,11 @@ by one on (owner, due_day, id).
 """
 
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 
-def due_day_from_due_date(apps, schema_editor):
+def due_day_from_due_date(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     Task = apps.get_model("tasks", "Task")
     Task.objects.filter(due_date__isnull=False).update(due_day=models.F("due_date"))
 

@@ -8,6 +8,8 @@ function in UPDATE ... FROM), valid on PostgreSQL and SQLite 3.33+.
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 # The value of models.POSITION_GAP when this migration was written; a migration keeps its own.
 POSITION_GAP = 2**16
@@ -19,7 +21,7 @@ POSITIONS_BY_CREATION = (
 )
 
 
-def positions_by_creation(apps, schema_editor):
+def positions_by_creation(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(POSITIONS_BY_CREATION, [POSITION_GAP])
 
