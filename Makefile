@@ -19,7 +19,7 @@ PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 help:
 	@echo "make run     install, migrate and serve the API on SQLite at http://$(HOST):$(PORT)/"
 	@echo "make test    install (system packages too, as root), then every test"
-	@echo "make lint    ruff, contract lint"
+	@echo "make lint    ruff, mypy, contract lint"
 	@echo "make fuzz    long Schemathesis run against a live server (random seed)"
 	@echo "make fuzz-postgres  the same on PostgreSQL behind nginx"
 	@echo "make sync-soak  1000 rounds of the changes feed under concurrent writers (SYNC_SEED=N: one)"
@@ -145,6 +145,7 @@ compat: install tools
 lint: install
 	$(BIN)/ruff check src tests contract bench
 	$(BIN)/ruff format --check src tests contract bench
+	$(BIN)/mypy src
 	$(BIN)/python -m openapi_spec_validator openapi.yaml
 
 fuzz: install
@@ -193,4 +194,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis build *.egg-info src/*.egg-info
