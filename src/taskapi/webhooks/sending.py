@@ -11,6 +11,7 @@ import http.client
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -55,12 +56,18 @@ def send(*, target: Target, headers: dict[str, str], body: bytes) -> Answer:
     total = settings.WEBHOOKS_TIMEOUT
     connection = _PinnedConnection(target, timeout=settings.WEBHOOKS_CONNECT_TIMEOUT)
     # The deadline: a receiver that answers one byte at a time never holds a worker longer.
+    deadline = time.monotonic() + total
     cut = threading.Event()
     watchdog = threading.Timer(total, _cut, args=(connection, cut))
     watchdog.start()
+    connected = False
     try:
         connection.connect()
-        connection.sock.settimeout(total)
+        connected = True
+        # Each read waits at most until the deadline, so a read that times out after the
+        # connection is made means the total was spent, whichever of it and the watchdog (a
+        # thread a busy machine may schedule late) comes first.
+        connection.sock.settimeout(max(deadline - time.monotonic(), 0.001))
         connection.putrequest("POST", target.path, skip_host=True, skip_accept_encoding=True)
         for name, value in {
             "Host": _host_header(target),
@@ -75,7 +82,7 @@ def send(*, target: Target, headers: dict[str, str], body: bytes) -> Answer:
         text = response.read(RESPONSE_BODY_MAX_LENGTH * 4).decode("utf-8", "replace")
         return Answer(response.status, None, text[:RESPONSE_BODY_MAX_LENGTH])
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        if cut.is_set():
+        if cut.is_set() or (connected and isinstance(exc, TimeoutError)):
             return Answer(None, f"timed out after {total:g} s", None)
         return Answer(None, _describe(exc), None)
     finally:
