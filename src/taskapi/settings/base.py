@@ -107,8 +107,9 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every request may run on another thread; persistent per-thread connections
     # (CONN_MAX_AGE > 0) leak until PostgreSQL runs out. A process-wide pool does not.
     _db["CONN_MAX_AGE"] = 0
-    # Same driver, plus query counts, latency and errors in /metrics (django-prometheus).
-    _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    # Same driver, plus query counts, latency and errors in /metrics (django-prometheus), and
+    # timestamps read by psycopg's C loader (core/postgresql/base.py).
+    _db["ENGINE"] = "taskapi.core.postgresql"
     # The pool checks a connection before handing it out: after a network cut or a database
     # restart, a dead pooled connection is replaced instead of failing the request.
     _db["CONN_HEALTH_CHECKS"] = True
