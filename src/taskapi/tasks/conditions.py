@@ -8,7 +8,11 @@ _ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
 
 
 def task_etag(task: Task) -> str:
-    return f'"{task.version}"'
+    return version_etag(task.version)
+
+
+def version_etag(version: int) -> str:
+    return f'"{version}"'
 
 
 def _entity_tags(header: str) -> list[tuple[bool, str]]:
@@ -28,11 +32,11 @@ def if_match_versions(header: str | None) -> frozenset[int] | None:
     )
 
 
-def if_none_match_matches(header: str | None, task: Task) -> bool:
+def if_none_match_matches(header: str | None, version: int) -> bool:
     """Weak comparison: W/"3" matches "3"."""
     if header is None:
         return False
     if header.strip() == "*":
         return True
-    current = str(task.version)
+    current = str(version)
     return any(opaque == current for _weak, opaque in _entity_tags(header))

@@ -6,7 +6,8 @@ position is the full key (value, id) of the last (or first) row shown, and a pag
 with `WHERE key after position ORDER BY key LIMIT n+1`: page 1000 costs what page 1 costs,
 and concurrent inserts never shift what a cursor points at.
 
-The encoding (base64 of a query string), link building and response shape are DRF's.
+The encoding (base64 of a query string), link building and response shape are DRF's. A page
+is a list of rows (`QuerySet.values()`, tasks/render.py), not of model instances.
 
 NULL due dates sort last ascending and first descending; SQL cannot compare them with `>`, so
 a nullable key is walked as two segments (dated rows, then undated ones, or the other way round)
@@ -32,6 +33,7 @@ from taskapi.core.pagination import StrictCursorPagination
 from taskapi.core.pagination import invalid_parameter as _invalid
 from taskapi.tasks.filters import DEFAULT_ORDERING
 from taskapi.tasks.models import Task
+from taskapi.tasks.render import Row
 from taskapi.tasks.selectors import MAX_TASK_ID
 
 DEFAULT_PAGE_SIZE = 20
@@ -54,8 +56,8 @@ class SortKey:
         field = DUE_DAY if name == "due_date" else name
         return cls(field=field, descending=ordering.startswith("-"), nullable=field == DUE_DAY)
 
-    def value_of(self, task: Task) -> Value:
-        value: Value = getattr(task, self.field)
+    def value_of(self, row: Row) -> Value:
+        value: Value = row[self.field]
         return value
 
     def parse_value(self, raw: object) -> Value:
@@ -123,17 +125,17 @@ class TaskCursorPagination(StrictCursorPagination):
             raise ValueError("bad id")
         return Position(value=self.sort_key.parse_value(value), id=task_id)
 
-    def _encode_position(self, task: Task) -> str:
-        value = self.sort_key.value_of(task)
+    def _encode_position(self, row: Row) -> str:
+        value = self.sort_key.value_of(row)
         raw = value.isoformat() if isinstance(value, date) else value
-        return json.dumps([self.ordering, raw, task.pk], separators=(",", ":"))
+        return json.dumps([self.ordering, raw, row["id"]], separators=(",", ":"))
 
     # --- the page -----------------------------------------------------------------------------
 
-    # Tasks only, from the view's own call: DRF's signature is generic over any queryset or list.
+    # Rows of tasks only, from the view's own call: DRF's signature is generic over any queryset.
     def paginate_queryset(  # type: ignore[override]
-        self, queryset: QuerySet[Task], request: Request, view: object = None
-    ) -> list[Task]:
+        self, queryset: QuerySet[Task, Row], request: Request, view: object = None
+    ) -> list[Row]:
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
@@ -151,7 +153,7 @@ class TaskCursorPagination(StrictCursorPagination):
             self.has_next, self.has_previous = has_more, self.position is not None
         return self.page
 
-    def _fetch(self, queryset: QuerySet[Task], *, reverse: bool, limit: int) -> list[Task]:
+    def _fetch(self, queryset: QuerySet[Task, Row], *, reverse: bool, limit: int) -> list[Row]:
         """Up to `limit` rows after the position, in the walk's direction, segment by segment."""
         key = self.sort_key
         descending = key.descending != reverse
@@ -169,7 +171,7 @@ class TaskCursorPagination(StrictCursorPagination):
             # Start in the segment that holds the position (dated or not).
             segments = segments[segments.index(position.value is not None) :]
 
-        rows: list[Task] = []
+        rows: list[Row] = []
         for index, has_value in enumerate(segments):
             seek = position if index == 0 else None
             rows.extend(self._segment(queryset, has_value, descending, seek)[: limit - len(rows)])
@@ -178,8 +180,12 @@ class TaskCursorPagination(StrictCursorPagination):
         return rows
 
     def _segment(
-        self, queryset: QuerySet[Task], has_value: bool, descending: bool, seek: Position | None
-    ) -> QuerySet[Task]:
+        self,
+        queryset: QuerySet[Task, Row],
+        has_value: bool,
+        descending: bool,
+        seek: Position | None,
+    ) -> QuerySet[Task, Row]:
         field = self.sort_key.field
         sign = "-" if descending else ""
         after = "lt" if descending else "gt"

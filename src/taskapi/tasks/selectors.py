@@ -5,7 +5,8 @@ which scope it to the user.
 `owner_id` is ever compared, so no query loads the user.
 """
 
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar
 
 from django.db.models import Aggregate, CharField, OuterRef, QuerySet, Subquery
 
@@ -18,6 +19,9 @@ MAX_TASK_ID = 2**63 - 1
 
 class HasId(Protocol):
     id: int
+
+
+_Row = TypeVar("_Row")
 
 
 class _IdList(Aggregate):
@@ -59,7 +63,7 @@ def task_trash_list(*, user: HasId) -> QuerySet[Task]:
     return _with_label_ids(Task.objects.filter(owner_id=user.id, deleted_at__isnull=False))
 
 
-def _get(tasks: QuerySet[Task], task_id: int) -> Task:
+def _get(tasks: QuerySet[Task, _Row], task_id: int) -> _Row:
     if not 1 <= task_id <= MAX_TASK_ID:
         raise TaskNotFound()
     try:
@@ -71,6 +75,11 @@ def _get(tasks: QuerySet[Task], task_id: int) -> Task:
 
 def task_get(*, user: HasId, task_id: int) -> Task:
     return _get(task_list(user=user), task_id)
+
+
+def task_values_get(*, user: HasId, task_id: int, columns: Sequence[str]) -> dict[str, Any]:
+    """task_get as a row of `columns` (QuerySet.values()), rendered without a model instance."""
+    return _get(task_list(user=user).values(*columns), task_id)
 
 
 def task_get_for_update(*, user: HasId, task_id: int) -> Task:

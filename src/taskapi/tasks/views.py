@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.http import HttpResponse
 from django.urls import reverse
 from rest_framework import status
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -12,7 +13,12 @@ from taskapi.core.requests import AuthenticatedRequest
 from taskapi.sync.tokens import SyncTokenInvalid
 from taskapi.tasks import changes, schema
 from taskapi.tasks.bulk import bulk_operations, task_bulk
-from taskapi.tasks.conditions import if_match_versions, if_none_match_matches, task_etag
+from taskapi.tasks.conditions import (
+    if_match_versions,
+    if_none_match_matches,
+    task_etag,
+    version_etag,
+)
 from taskapi.tasks.filters import task_list_filtered
 from taskapi.tasks.idempotency import (
     KEY_PATTERN,
@@ -22,14 +28,20 @@ from taskapi.tasks.idempotency import (
 )
 from taskapi.tasks.models import Task
 from taskapi.tasks.pagination import TaskCursorPagination
-from taskapi.tasks.selectors import task_get, task_list, task_trash_list
+from taskapi.tasks.render import (
+    TASK_COLUMNS,
+    json_response,
+    page_body,
+    task_body,
+    task_rows,
+)
+from taskapi.tasks.selectors import task_get, task_list, task_trash_list, task_values_get
 from taskapi.tasks.serializers import (
     TaskCreateIn,
     TaskMoveIn,
     TaskOut,
     TaskPatchIn,
     TaskReplaceIn,
-    TrashedTaskOut,
 )
 from taskapi.tasks.services import (
     KEEP_PARENT,
@@ -65,11 +77,12 @@ def _idempotency_key(request: Request) -> str | None:
 
 class TaskListView(APIView):
     @schema.task_list
-    def get(self, request: AuthenticatedRequest) -> Response:
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
         tasks, ordering = task_list_filtered(request.query_params, task_list(user=request.user))
         paginator = TaskCursorPagination(ordering=ordering)
-        page = paginator.paginate_queryset(tasks, request, view=self)
-        return paginator.get_paginated_response(TaskOut(page, many=True).data)
+        rows = task_rows(tasks, paginator.sort_key.field)
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return json_response(page_body(paginator, page))
 
     @schema.task_create
     def post(self, request: AuthenticatedRequest) -> Response:
@@ -116,12 +129,12 @@ class TaskBulkView(APIView):
 
 class TaskDetailView(APIView):
     @schema.task_get
-    def get(self, request: AuthenticatedRequest, task_id: int) -> Response:
-        task = task_get(user=request.user, task_id=task_id)
-        etag = task_etag(task)
-        if if_none_match_matches(request.headers.get("If-None-Match"), task):
+    def get(self, request: AuthenticatedRequest, task_id: int) -> HttpResponse:
+        row = task_values_get(user=request.user, task_id=task_id, columns=TASK_COLUMNS)
+        etag = version_etag(row["version"])
+        if if_none_match_matches(request.headers.get("If-None-Match"), row["version"]):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        return Response(TaskOut(task).data, headers={"ETag": etag})
+        return json_response(task_body(row), headers={"ETag": etag})
 
     @schema.task_replace
     def put(self, request: AuthenticatedRequest, task_id: int) -> Response:
@@ -180,10 +193,11 @@ class TaskMoveView(APIView):
 
 class TaskTrashListView(APIView):
     @schema.task_trash_list
-    def get(self, request: AuthenticatedRequest) -> Response:
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
         paginator = TaskCursorPagination(ordering="-deleted_at")
-        page = paginator.paginate_queryset(task_trash_list(user=request.user), request, view=self)
-        return paginator.get_paginated_response(TrashedTaskOut(page, many=True).data)
+        rows = task_rows(task_trash_list(user=request.user), "deleted_at")
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return json_response(page_body(paginator, page, trashed=True))
 
 
 class TaskTrashDetailView(APIView):
