@@ -1,6 +1,6 @@
 """The project's settings (database, pool, cache, JWT key, REQUEST_THREADS, logging) with the
 middleware a ninja API keeps from `startproject`, Django's own PostgreSQL backend (not the
-project's metrics-instrumented one) and the peer's own URLs.
+project's, which adds metrics and psycopg's C timestamptz loader) and the peer's own URLs.
 
 Kept: SecurityMiddleware, CommonMiddleware, XFrameOptionsMiddleware. Left out, as an API that
 authenticates by bearer token leaves them out: sessions, CSRF, authentication (request.user)
@@ -16,5 +16,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 ROOT_URLCONF = "bench.peers.ninja.urls"
-if DATABASES["default"]["ENGINE"] == "django_prometheus.db.backends.postgresql":  # noqa: F405
+# The project's backend adds metrics and psycopg's C timestamptz loader (taskapi.core.postgresql);
+# a ninja project uses Django's own.
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"  # noqa: F405
