@@ -15,6 +15,8 @@ import sys
 
 import django
 
+from bench.report import is_user_lookup
+
 
 def _prepare() -> dict:
     from django.contrib.auth.hashers import make_password
@@ -68,7 +70,7 @@ def _queries(spec: dict) -> dict:
             "status": response.status_code,
             "queries": len(statements) - len(control),
             "transaction": len(control),
-            "user_table_queries": sum("accounts_user" in sql for sql in statements),
+            "user_table_queries": sum(is_user_lookup(sql) for sql in statements),
             "sql": statements,
             "plans": plans,
         }
