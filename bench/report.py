@@ -319,7 +319,8 @@ def markdown(results: dict) -> str:
         w("Counted in-process with `CaptureQueriesContext` on the same database, after one "
           "warm-up request (the token version is cached, as under load).\n")  # fmt: skip
         w(
-            "| Request | Status | Queries | Of which read accounts_user (no row lock) | Transaction control |"
+            "| Request | Status | Queries | Of which read accounts_user (no row lock) "
+            "| Transaction control |"
         )
         w("|---|---:|---:|---:|---:|")
         for name, q in queries.items():
