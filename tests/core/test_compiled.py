@@ -11,19 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from taskapi.core.compiled import CompiledRead
 from taskapi.tasks.models import Task, TaskLabel
 from taskapi.tasks.render import TASK_COLUMNS
-from taskapi.tasks.selectors import task_list
+from taskapi.tasks.selectors import Owner, task_list
 from tests.factories import LabelFactory, TaskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-class _Owner:
-    def __init__(self, id: int) -> None:
-        self.id = id
-
-
 def _build(*, owner_id: int, task_id: int) -> QuerySet[Task, dict[str, Any]]:
-    return task_list(user=_Owner(owner_id)).filter(pk=task_id).values(*TASK_COLUMNS)
+    return task_list(user=Owner(owner_id)).filter(pk=task_id).values(*TASK_COLUMNS)
 
 
 def _task() -> Task:

@@ -16,7 +16,7 @@ from taskapi.labels.signals import label_deleting
 from taskapi.sync.services import change_record
 from taskapi.tasks import events
 from taskapi.tasks.models import SYNC_KIND, Task, TaskLabel
-from taskapi.tasks.selectors import HasId
+from taskapi.tasks.selectors import HasId, Owner
 
 
 class UnknownLabel(InvalidField):
@@ -63,9 +63,4 @@ def _take_label_off_tasks(sender: type[Label], *, owner_id: int, label_id: int, 
     live = list(labelled.filter(deleted_at__isnull=True).values_list("pk", flat=True))
     if changed and live:
         change_record(owner_id=owner_id, kind=SYNC_KIND, object_ids=live)
-        events.task_events_record(user=_Owner(owner_id), events={events.UPDATED: live})
-
-
-class _Owner:
-    def __init__(self, id: int) -> None:
-        self.id = id
+        events.task_events_record(user=Owner(owner_id), events={events.UPDATED: live})

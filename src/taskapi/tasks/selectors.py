@@ -24,6 +24,13 @@ class HasId(Protocol):
     id: int
 
 
+@dataclass
+class Owner:
+    """A HasId for code that knows only the owner's id (a signal, a compiled read)."""
+
+    id: int
+
+
 _Row = TypeVar("_Row")
 
 
@@ -74,13 +81,18 @@ def task_trash_list(*, user: HasId) -> QuerySet[Task]:
 
 
 def _get(tasks: QuerySet[Task, _Row], task_id: int) -> _Row:
-    if not 1 <= task_id <= MAX_TASK_ID:
-        raise TaskNotFound()
+    _check_id(task_id)
     try:
         return tasks.get(pk=task_id)
     except Task.DoesNotExist:
-        # 404 rather than 403: a 403 would confirm the id exists.
         raise TaskNotFound() from None
+
+
+def _check_id(task_id: int) -> None:
+    """A 404 for an id no task can have. Another user's task is a 404 too, never a 403: a 403
+    would confirm the id exists."""
+    if not 1 <= task_id <= MAX_TASK_ID:
+        raise TaskNotFound()
 
 
 def task_get(*, user: HasId, task_id: int) -> Task:
@@ -91,18 +103,11 @@ def task_values_get(*, user: HasId, task_id: int, columns: Sequence[str]) -> dic
     """task_get as a row of `columns` (QuerySet.values()), rendered without a model instance.
     Its SQL is compiled once per connection (core.compiled): the read of a single task is the
     API's most frequent, and building the QuerySet cost more than running it."""
-    if not 1 <= task_id <= MAX_TASK_ID:
-        raise TaskNotFound()
+    _check_id(task_id)
     rows = _task_row_read(tuple(columns)).rows(owner_id=user.id, task_id=task_id)
     if not rows:
-        # 404 rather than 403: a 403 would confirm the id exists.
         raise TaskNotFound()
     return rows[0]
-
-
-@dataclass
-class _Owner:
-    id: int
 
 
 @cache
@@ -110,7 +115,7 @@ def _task_row_read(columns: tuple[str, ...]) -> CompiledRead:
     def build(*, owner_id: int, task_id: int) -> QuerySet[Task, dict[str, Any]]:
         # The plugin cannot type values() of names it does not see as literals.
         rows: QuerySet[Task, dict[str, Any]] = (
-            task_list(user=_Owner(owner_id)).filter(pk=task_id).values(*columns)
+            task_list(user=Owner(owner_id)).filter(pk=task_id).values(*columns)
         )
         return rows
 
