@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from django.db import IntegrityError, transaction
 
-from taskapi.core.errors import InvalidField
+from taskapi.core.errors import FieldsInvalid
 from taskapi.sync.models import Change
 from taskapi.tasks.due import ZONE_NAMES, due_resolve, zone_info
 from taskapi.tasks.models import Task
@@ -20,7 +20,7 @@ def _utc(text: str) -> datetime:
 
 
 def _refused(call) -> tuple[str, str]:
-    with pytest.raises(InvalidField) as raised:
+    with pytest.raises(FieldsInvalid) as raised:
         call()
     (error,) = raised.value.extra["errors"]
     return error["field"], error["code"]

@@ -87,3 +87,35 @@ def test_existing_tasks_get_positions_per_user_in_creation_order_a_gap_apart():
     positions = dict(Task.objects.values_list("pk", "position"))
     assert positions == {first.pk: 0, second.pk: 2**16, tie.pk: 2 * 2**16, bobs.pk: 0}
     assert set(Task.objects.values_list("parent_id", flat=True)) == {None}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_live_subtasks_left_under_a_trashed_task_join_it_in_the_trash_and_the_change_log():
+    apps = _migrate([("tasks", "0006_subtasks")])
+    User, Task = apps.get_model("accounts", "User"), apps.get_model("tasks", "Task")
+    Counter = apps.get_model("sync", "ChangeCounter")
+    ada = User.objects.create(email="ada@example.com")
+    Counter.objects.create(owner=ada, seq=41)
+    trashed_at = datetime(2026, 11, 1, tzinfo=UTC)
+    top = Task.objects.create(owner=ada, title="top", deleted_at=trashed_at)
+    middle = Task.objects.create(owner=ada, title="middle", parent=top, deleted_at=trashed_at)
+    stray = Task.objects.create(owner=ada, title="stray", parent=middle, position=1)
+    below = Task.objects.create(owner=ada, title="below", parent=stray, position=2)
+    kept_parent = Task.objects.create(owner=ada, title="kept", position=3)
+    kept_child = Task.objects.create(owner=ada, title="kept child", parent=kept_parent, position=4)
+
+    apps = _migrate([("tasks", "0007_trash_stray_subtasks")])
+    _migrate(_latest())
+
+    Task, Change = apps.get_model("tasks", "Task"), apps.get_model("sync", "Change")
+    stamps = dict(Task.objects.values_list("pk", "deleted_at"))
+    assert stamps == {
+        top.pk: trashed_at,
+        middle.pk: trashed_at,
+        stray.pk: trashed_at,
+        below.pk: trashed_at,
+        kept_parent.pk: None,
+        kept_child.pk: None,
+    }
+    records = set(Change.objects.values_list("object_id", "seq", "deleted"))
+    assert records == {(stray.pk, 42, True), (below.pk, 42, True)}

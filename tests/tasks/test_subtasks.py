@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from taskapi.accounts.errors import FieldsInvalid
+from taskapi.core.errors import FieldsInvalid
 from taskapi.sync.models import Change
 from taskapi.tasks.models import MAX_DEPTH, POSITION_GAP, POSITION_LIMIT, Task
 from taskapi.tasks.services import (

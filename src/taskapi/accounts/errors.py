@@ -1,6 +1,4 @@
-from typing import Any
-
-from taskapi.core.errors import DomainError
+from taskapi.core.errors import DomainError, FieldsInvalid
 
 BEARER_CHALLENGE = 'Bearer realm="api"'
 # RFC 6750 section 3: a token was given, and it is not (or no longer) good.
@@ -28,25 +26,6 @@ class InvalidRefreshToken(DomainError):
         return {"WWW-Authenticate": INVALID_TOKEN_CHALLENGE}
 
 
-class FieldsInvalid(DomainError):
-    """Field errors a service finds (the database knows the email is taken; the serializer
-    cannot): the same shape as a serializer's validation problem."""
-
-    status = 400
-    type = "/problems/validation-error"
-    title = "Request is invalid."
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        count = len(errors)
-        super().__init__(
-            f"{count} field{'s' if count != 1 else ''} failed validation.", errors=errors
-        )
-
-
-def field_error(field: str, code: str, message: str) -> dict[str, Any]:
-    return {"field": field, "code": code, "message": message}
-
-
 class AccountGone(DomainError):
     # The access token was valid a moment ago, but its account has just been deleted.
     status = 401
@@ -60,4 +39,4 @@ class AccountGone(DomainError):
 
 class CurrentPasswordWrong(FieldsInvalid):
     def __init__(self, field: str = "current_password") -> None:
-        super().__init__([field_error(field, "invalid", "The password is wrong.")])
+        super().__init__("The password is wrong.", field=field)

@@ -11,15 +11,14 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from taskapi.accounts.errors import (
     CurrentPasswordWrong,
-    FieldsInvalid,
     InvalidCredentials,
     InvalidRefreshToken,
-    field_error,
 )
 from taskapi.accounts.models import TokenFamily, User, normalize_email
 from taskapi.accounts.selectors import user_find_by_email
 from taskapi.accounts.token_versions import token_version_publish
 from taskapi.accounts.tokens import FAMILY_CLAIM, VERSION_CLAIM, FamilyRefreshToken, TokenPair
+from taskapi.core.errors import FieldsInvalid, field_error
 
 EMAIL_TAKEN = field_error("email", "unique", "An account with this email already exists.")
 
@@ -41,13 +40,13 @@ def user_register(*, email: str, password: str) -> User:
     if User.objects.filter(email=email).exists():
         errors.insert(0, EMAIL_TAKEN)
     if errors:
-        raise FieldsInvalid(errors)
+        raise FieldsInvalid(errors=errors)
     try:
         with transaction.atomic():
             return User.objects.create_user(email=email, password=password)
     except IntegrityError:
         # A concurrent registration of the same email won the unique constraint.
-        raise FieldsInvalid([EMAIL_TAKEN]) from None
+        raise FieldsInvalid(errors=[EMAIL_TAKEN]) from None
 
 
 def _burn_password_hash(password: str) -> None:
@@ -185,7 +184,7 @@ def user_change_password(*, user: User, current_password: str, new_password: str
         raise CurrentPasswordWrong("current_password")
     errors = _password_errors(field="new_password", password=new_password, user=user)
     if errors:
-        raise FieldsInvalid(errors)
+        raise FieldsInvalid(errors=errors)
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         locked.set_password(new_password)

@@ -72,9 +72,15 @@ class PreconditionFailed(DomainError):
     detail = "If-Match does not match the current ETag; read the resource again."
 
 
-class InvalidField(DomainError):
-    """A 400 validation problem about one field, found by a service rather than a serializer
-    (it needed the database: a name already taken, an id that is not one of the user's)."""
+def field_error(field: str | None, code: str, message: str) -> dict[str, Any]:
+    return {"field": field, "code": code, "message": message}
+
+
+class FieldsInvalid(DomainError):
+    """A 400 validation problem found by a service rather than a serializer (it needed the
+    database: a name already taken, an id that is not one of the user's), in the serializer's
+    shape. One field error, from the arguments or else the class's `field`, `code` and
+    `message`; or several, as `errors`."""
 
     status = 400
     type = "/problems/validation-error"
@@ -84,14 +90,20 @@ class InvalidField(DomainError):
     message = "This value is invalid."
 
     def __init__(
-        self, message: str | None = None, *, field: str | None = None, code: str | None = None
+        self,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
     ) -> None:
-        error = {
-            "field": field if field is not None else self.field,
-            "code": code or self.code,
-            "message": message or self.message,
-        }
-        super().__init__("1 field failed validation.", errors=[error])
+        if errors is None:
+            field = field if field is not None else self.field
+            errors = [field_error(field, code or self.code, message or self.message)]
+        count = len(errors)
+        super().__init__(
+            f"{count} field{'s' if count != 1 else ''} failed validation.", errors=errors
+        )
 
 
 class ServiceUnavailable(DomainError):

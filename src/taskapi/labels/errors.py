@@ -1,4 +1,4 @@
-from taskapi.core.errors import InvalidField, NotFound
+from taskapi.core.errors import FieldsInvalid, NotFound
 
 
 class LabelNotFound(NotFound):
@@ -7,13 +7,13 @@ class LabelNotFound(NotFound):
     detail = "No label with this id exists."
 
 
-class LabelNameTaken(InvalidField):
+class LabelNameTaken(FieldsInvalid):
     field = "name"
     code = "unique"
     message = "You already have a label with this name (names ignore case)."
 
 
-class LabelLimitReached(InvalidField):
+class LabelLimitReached(FieldsInvalid):
     field = None
     code = "limit"
     message = "You have the most labels allowed (500). Delete one first."

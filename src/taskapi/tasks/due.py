@@ -20,7 +20,7 @@ from importlib import resources
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from taskapi.core.errors import InvalidField
+from taskapi.core.errors import FieldsInvalid
 
 DEFAULT_TIME_ZONE = "UTC"
 # The fields a write may send that decide when a task is due; the service writes DUE_COLUMNS.
@@ -58,7 +58,7 @@ def local_day(*, due_at: datetime, time_zone: str) -> date:
     try:
         return due_at.astimezone(zone_info(time_zone)).date()
     except OverflowError:
-        raise InvalidField(
+        raise FieldsInvalid(
             field="due_at",
             code="out_of_range",
             message="The date of due_at in its time_zone must be in the years 1 to 9999.",
@@ -81,14 +81,14 @@ def due_resolve(*, current: HasDue | None, changes: Mapping[str, Any]) -> dict[s
     if due_date is not None and due_at is not None:
         # Named after due_at, the field that makes the difference in every such request: a
         # PATCH of due_at on a task with a due_date must also send "due_date": null.
-        raise InvalidField(
+        raise FieldsInvalid(
             field="due_at",
             code="conflict",
             message="A task has a due_date or a due_at, not both; send the other one as null.",
         )
     if due_at is None:
         if time_zone is not None:
-            raise InvalidField(
+            raise FieldsInvalid(
                 field="time_zone",
                 code="without_due_at",
                 message="A time_zone goes with a due_at; this task would have none.",
@@ -97,7 +97,7 @@ def due_resolve(*, current: HasDue | None, changes: Mapping[str, Any]) -> dict[s
     if time_zone is None:
         time_zone = (current.time_zone if current is not None else None) or DEFAULT_TIME_ZONE
     elif not is_known_zone(time_zone):
-        raise InvalidField(
+        raise FieldsInvalid(
             field="time_zone", code="unknown_zone", message="Not an IANA time zone name."
         )
     day = local_day(due_at=due_at, time_zone=time_zone)

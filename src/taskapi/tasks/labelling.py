@@ -9,7 +9,7 @@ from django.db.models import F
 from django.dispatch import receiver
 from django.utils import timezone
 
-from taskapi.core.errors import InvalidField
+from taskapi.core.errors import FieldsInvalid
 from taskapi.labels.models import Label
 from taskapi.labels.selectors import label_ids_owned
 from taskapi.labels.signals import label_deleting
@@ -19,7 +19,7 @@ from taskapi.tasks.models import SYNC_KIND, Task, TaskLabel
 from taskapi.tasks.selectors import HasId, Owner
 
 
-class UnknownLabel(InvalidField):
+class UnknownLabel(FieldsInvalid):
     # One message for "missing" and "someone else's", without the id: the answer must not
     # depend on whose id it was (the isolation check compares bodies byte for byte).
     field = "labels"

@@ -13,19 +13,18 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, F, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, F, Value, When
 from django.utils import timezone
 
-from taskapi.accounts.errors import FieldsInvalid, field_error
 from taskapi.accounts.models import User
-from taskapi.core.errors import PreconditionFailed
+from taskapi.core.errors import FieldsInvalid, PreconditionFailed
 from taskapi.core.purge import purge_in_batches
 from taskapi.sync.services import change_record
 from taskapi.tasks import events
 from taskapi.tasks.due import DUE_FIELDS, due_resolve
 from taskapi.tasks.errors import TaskNotFound, TaskWriteConflict
 from taskapi.tasks.labelling import labels_checked, task_labels_write
-from taskapi.tasks.models import MAX_DEPTH, SYNC_KIND, Task
+from taskapi.tasks.models import SYNC_KIND, Task
 from taskapi.tasks.positions import Placement, placement_after, placement_last
 from taskapi.tasks.selectors import (
     MAX_TASK_ID,
@@ -36,6 +35,7 @@ from taskapi.tasks.selectors import (
     task_trash_list,
     task_trashed_get,
 )
+from taskapi.tasks.tree import descendants, placement_check, placement_refusal, subtree
 
 # Without If-Match a write re-reads and retries when another one slipped in between; a task
 # written this often by several clients at once gets a 409 rather than an endless loop.
@@ -44,7 +44,6 @@ PURGE_BATCH_SIZE = 500
 # Rows about to be renumbered first step out of the range positions use (±2**53): the unique
 # indexes on positions are checked row by row within an UPDATE, not at its end.
 RENUMBER_SHIFT = 2**60
-NO_SUCH_TASK = "No task with this id exists."
 
 
 class _Keep(Enum):
@@ -96,47 +95,6 @@ def _lock_owner(*, user: HasId) -> None:
     )
 
 
-def _invalid(field: str, code: str, message: str) -> FieldsInvalid:
-    return FieldsInvalid([field_error(field, code, message)])
-
-
-def _ancestry(*, user: HasId, parent_id: int) -> list[int]:
-    """`parent_id` and its ancestors up to the top level, in one query; a 400 on `parent_id`
-    unless it is one of the user's live tasks (missing and another user's alike)."""
-    if not 1 <= parent_id <= MAX_TASK_ID:
-        raise _invalid("parent_id", "does_not_exist", NO_SUCH_TASK)
-    # A live task's ancestors are live (a subtree is trashed whole), and at most MAX_DEPTH deep.
-    lookups = ["pk", *("__".join(["parent"] * level) + "_id" for level in range(1, MAX_DEPTH))]
-    rows = list(task_list(user=user).filter(pk=parent_id).values_list(*lookups)[:1])
-    if not rows:
-        raise _invalid("parent_id", "does_not_exist", NO_SUCH_TASK)
-    return [task_id for task_id in rows[0] if task_id is not None]
-
-
-def _too_deep() -> FieldsInvalid:
-    return _invalid(
-        "parent_id",
-        "max_depth",
-        f"Tasks nest at most {MAX_DEPTH} levels deep (a top-level task is 1).",
-    )
-
-
-def _subtree(*, tasks: QuerySet[Task], root_id: int) -> list[list[int]]:
-    """`root_id` and its descendants among `tasks`, level by level: one query per level, and
-    there are at most MAX_DEPTH levels."""
-    levels = [[root_id]]
-    for _level in range(MAX_DEPTH):
-        children = list(tasks.filter(parent_id__in=levels[-1]).values_list("pk", flat=True))
-        if not children:
-            break
-        levels.append(children)
-    return levels
-
-
-def _descendants(levels: list[list[int]]) -> list[int]:
-    return [task_id for level in levels[1:] for task_id in level]
-
-
 def _renumber(
     *, user: HasId, placement: Placement, placed_id: int | None, now: datetime
 ) -> list[int]:
@@ -167,8 +125,7 @@ def task_create(*, user: HasId, data: dict[str, Any]) -> Task:
     data = dict(data)
     parent_id = data.pop("parent_id", None)
     _lock_owner(user=user)
-    if parent_id is not None and len(_ancestry(user=user, parent_id=parent_id)) >= MAX_DEPTH:
-        raise _too_deep()
+    placement_check(user=user, parent_id=parent_id)
     now = timezone.now()
     fields = {name: value for name, value in data.items() if name != "labels"}
     label_ids = labels_checked(user=user, label_ids=data.get("labels", []))
@@ -277,21 +234,17 @@ def task_move(
         task_ensure_version(task=task, expected_versions=expected_versions)
         target = task.parent_id if parent_id is KEEP_PARENT else parent_id
         if target is not None and target != task.parent_id:
-            ancestry = _ancestry(user=user, parent_id=target)
-            if task.pk in ancestry:
-                raise _invalid(
-                    "parent_id", "cycle", "A task cannot be moved under itself or its subtasks."
-                )
-            height = len(_subtree(tasks=task_list(user=user), root_id=task.pk))
-            if len(ancestry) + height > MAX_DEPTH:
-                raise _too_deep()
+            height = len(subtree(tasks=task_list(user=user), root_id=task.pk))
+            placement_check(user=user, parent_id=target, height=height, moving_id=task.pk)
         siblings = task_list(user=user).filter(parent_id=target).exclude(pk=task.pk)
         after = None
         if after_id is not None:
             after = siblings.filter(pk=after_id).first() if 1 <= after_id <= MAX_TASK_ID else None
             if after is None:
-                raise _invalid(
-                    "after_id", "does_not_exist", "No task with this id is a sibling there."
+                raise FieldsInvalid(
+                    "No task with this id is a sibling there.",
+                    field="after_id",
+                    code="does_not_exist",
                 )
         placement = placement_after(siblings=siblings, after=after)
         now = timezone.now()
@@ -327,11 +280,11 @@ def task_trash(
         now = timezone.now()
         trashed = condition.update(deleted_at=now)
         if trashed:
-            descendants = _descendants(_subtree(tasks=task_list(user=user), root_id=task_id))
-            if descendants:
-                task_list(user=user).filter(pk__in=descendants).update(deleted_at=now)
-            _record(user=user, task_ids=[task_id, *descendants], deleted=True)
-            events.task_events_record(user=user, events={events.DELETED: [task_id, *descendants]})
+            below = descendants(subtree(tasks=task_list(user=user), root_id=task_id))
+            if below:
+                task_list(user=user).filter(pk__in=below).update(deleted_at=now)
+            _record(user=user, task_ids=[task_id, *below], deleted=True)
+            events.task_events_record(user=user, events={events.DELETED: [task_id, *below]})
     if trashed:
         return
     if expected_versions is not None and tasks.exists():
@@ -345,8 +298,10 @@ def task_restore(
     """Bring a task back from the trash as it was, with a new version and `updated_at`, and
     the subtasks that were trashed with it (same `deleted_at`).
 
-    Under a parent that is not live (still in the trash) the task comes back at the top level;
-    where a live sibling took its position meanwhile, it comes back last among its siblings.
+    It goes back under its parent when tree.py's rules allow it there; otherwise (the parent
+    is not live, or has moved so deep that the subtree would nest too deep under it) it comes
+    back at the top level. Where a live sibling took its position meanwhile, it comes back last
+    among its siblings.
     """
     for _attempt in range(MAX_WRITE_ATTEMPTS):
         with transaction.atomic():
@@ -354,8 +309,11 @@ def task_restore(
             task = task_trashed_get(user=user, task_id=task_id)  # 404 unless in the trash
             task_ensure_version(task=task, expected_versions=expected_versions)
             now = timezone.now()
+            trash = task_trash_list(user=user)
+            trashed_with_it = trash.filter(deleted_at=task.deleted_at)
+            levels = subtree(tasks=trashed_with_it, root_id=task_id)
             parent_id = task.parent_id
-            if parent_id is not None and not task_list(user=user).filter(pk=parent_id).exists():
+            if placement_refusal(user=user, parent_id=parent_id, height=len(levels)) is not None:
                 parent_id = None
             siblings = task_list(user=user).filter(parent_id=parent_id)
             position, renumbered = task.position, []
@@ -363,28 +321,23 @@ def task_restore(
                 placement = placement_last(siblings=siblings)
                 renumbered = _renumber(user=user, placement=placement, placed_id=None, now=now)
                 position = placement.position
-            restored = (
-                task_trash_list(user=user)
-                .filter(pk=task_id, version=task.version)
-                .update(
-                    deleted_at=None,
-                    parent_id=parent_id,
-                    position=position,
-                    updated_at=now,
-                    version=F("version") + 1,
-                )
+            restored = trash.filter(pk=task_id, version=task.version).update(
+                deleted_at=None,
+                parent_id=parent_id,
+                position=position,
+                updated_at=now,
+                version=F("version") + 1,
             )
             if restored:
-                trashed_with_it = task_trash_list(user=user).filter(deleted_at=task.deleted_at)
-                descendants = _descendants(_subtree(tasks=trashed_with_it, root_id=task_id))
-                if descendants:
-                    trashed_with_it.filter(pk__in=descendants).update(
+                below = descendants(levels)
+                if below:
+                    trashed_with_it.filter(pk__in=below).update(
                         deleted_at=None, updated_at=now, version=F("version") + 1
                     )
-                _record(user=user, task_ids=[task_id, *descendants, *renumbered])
+                _record(user=user, task_ids=[task_id, *below, *renumbered])
                 events.task_events_record(
                     user=user,
-                    events={events.RESTORED: [task_id, *descendants], events.UPDATED: renumbered},
+                    events={events.RESTORED: [task_id, *below], events.UPDATED: renumbered},
                 )
         if restored:
             task.deleted_at, task.updated_at, task.version = None, now, task.version + 1

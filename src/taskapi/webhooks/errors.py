@@ -1,4 +1,4 @@
-from taskapi.core.errors import InvalidField, NotFound
+from taskapi.core.errors import FieldsInvalid, NotFound
 
 
 class WebhookNotFound(NotFound):
@@ -7,7 +7,7 @@ class WebhookNotFound(NotFound):
     detail = "No webhook with this id exists."
 
 
-class WebhookLimitReached(InvalidField):
+class WebhookLimitReached(FieldsInvalid):
     field = None
     code = "limit"
     message = "You have the most webhooks allowed (10). Delete one first."

@@ -18,14 +18,14 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from taskapi.core.errors import InvalidField
+from taskapi.core.errors import FieldsInvalid
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhooks-dns")
 
 
-class UrlRefused(InvalidField):
+class UrlRefused(FieldsInvalid):
     field = "url"
 
 
