@@ -1,7 +1,9 @@
-"""`python -m taskapi.webhooks.listen --port 9000 [--secret whsec_…]`: a local receiver for
-trying webhooks out (README, "Webhooks"). It prints each delivery as one JSON line, verified with
-the Standard Webhooks library when given the secret, and answers 204 (400 if it does not verify).
-Loopback only, and no Django set-up: a tool for a developer's machine, not a production receiver.
+"""A local receiver for trying webhooks out: it prints each delivery as one JSON line, verified
+with the Standard Webhooks library when given the webhook's secret, and answers 204 (400 when the
+signature does not verify).
+
+`python -m taskapi.webhooks.listen --port 9000 --secret whsec_…` (README.md, "Webhooks"). Loopback
+only, and no Django set-up: a tool for a developer's machine, not a production receiver.
 """
 
 import argparse
@@ -51,8 +53,15 @@ def serve(*, port: int, secret: str | None, count: int | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=9000)
+    parser = argparse.ArgumentParser(
+        prog="python -m taskapi.webhooks.listen",
+        # The first paragraph of the module's docstring, whole: what the tool does.
+        description=" ".join(__doc__.split("\n\n", 1)[0].split()),
+        epilog="Loopback only: a tool for a developer's machine, not a production receiver.",
+    )
+    parser.add_argument(
+        "--port", type=int, default=9000, help="loopback port to listen on (default: 9000)"
+    )
     parser.add_argument("--secret", help="the webhook's whsec_ secret, to verify signatures")
     parser.add_argument("--count", type=int, help="exit after this many deliveries")
     options = parser.parse_args(argv)
