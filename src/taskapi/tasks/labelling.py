@@ -61,6 +61,9 @@ def _take_label_off_tasks(sender: type[Label], *, owner_id: int, label_id: int, 
     # Read after the UPDATE, which holds the tasks' rows until the commit: a task trashed
     # between a read before it and the record would be recorded live after its deletion.
     live = list(labelled.filter(deleted_at__isnull=True).values_list("pk", flat=True))
+    # The links go now, not with the label's row after this: the events below render the tasks
+    # as GET returns them once this commits, without the label.
+    TaskLabel.objects.filter(label_id=label_id).delete()
     if changed and live:
         change_record(owner_id=owner_id, kind=SYNC_KIND, object_ids=live)
         events.task_events_record(user=Owner(owner_id), events={events.UPDATED: live})
