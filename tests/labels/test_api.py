@@ -1,5 +1,7 @@
 """The label operations over HTTP: status codes, scoping, validation and error shape."""
 
+import json
+
 import pytest
 
 from taskapi.labels.models import MAX_LABELS_PER_USER, Label
@@ -56,6 +58,10 @@ def test_another_users_label_name_is_free(api_client, other_user):
         ({"name": "ok", "color": "#12345"}, "color"),
         ({"name": "ok", "color": ""}, "color"),
         ({"name": "ok", "color": 123456}, "color"),
+        # The contract's pattern is the whole value: no whitespace around it, trimmed or not.
+        ({"name": "ok", "color": " #123456"}, "color"),
+        ({"name": "ok", "color": "#123456 "}, "color"),
+        ({"name": "ok", "color": "#123456\n"}, "color"),
     ],
 )
 def test_invalid_fields_are_a_400_naming_the_field(api_client, body, field):
@@ -167,3 +173,34 @@ def test_every_label_route_needs_a_token(client, method, path):
 
     assert response.status_code == 401
     assert response.json()["type"] == "/problems/not-authenticated"
+
+
+@pytest.mark.parametrize("color", [" #123456", "#123456 ", "#123456\n"])
+def test_a_colour_with_whitespace_is_refused_by_patch_and_changes_nothing(api_client, user, color):
+    label = LabelFactory(owner=user, color="#000000")
+
+    response = api_client.patch(f"/labels/{label.pk}/", {"color": color}, format="json")
+
+    assert response.status_code == 400
+    assert _fields(response) == [("color", "invalid")]
+    label.refresh_from_db()
+    assert label.color == "#000000"
+
+
+def test_the_task_updated_event_of_a_label_deletion_carries_the_task_as_get_returns_it(
+    api_client, user
+):
+    from taskapi.webhooks.models import Event
+    from tests.factories import WebhookFactory
+
+    WebhookFactory(owner=user, event_types=["task.updated"])
+    label = api_client.post("/labels/", {"name": "home"}, format="json").json()
+    task = api_client.post("/tasks/", {"title": "t", "labels": [label["id"]]}, format="json").json()
+
+    assert api_client.delete(f"/labels/{label['id']}/").status_code == 204
+
+    (event,) = Event.objects.filter(type="task.updated")
+    data = json.loads(event.body)["data"]
+    shown = api_client.get(f"/tasks/{task['id']}/").json()
+    assert data["labels"] == shown["labels"] == []
+    assert data == shown

@@ -15,11 +15,15 @@ COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 
 @extend_schema_field({"type": "string", "pattern": COLOR_PATTERN})
 class ColorField(StrictCharField):
-    """`#rrggbb` in either case (stored in lower case)."""
+    """`#rrggbb` in either case (stored in lower case), exactly as the contract's pattern says:
+    not trimmed (the contract trims names, not colours), and with no trailing newline, which
+    Python's `$` would let through where JSON Schema's does not."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.validators.append(RegexValidator(COLOR_PATTERN, "Use #rrggbb (hexadecimal)."))
+        super().__init__(trim_whitespace=False, **kwargs)
+        self.validators.append(
+            RegexValidator(COLOR_PATTERN.replace("$", r"\Z"), "Use #rrggbb (hexadecimal).")
+        )
 
 
 class LabelCreateIn(InputSerializer):
