@@ -2,10 +2,10 @@
 
 import pytest
 
+from taskapi.core.scoping import MAX_ID
 from taskapi.sync.models import Change
 from taskapi.tasks import bulk, idempotency
 from taskapi.tasks.models import IdempotencyRecord, Task
-from taskapi.tasks.selectors import MAX_TASK_ID
 from tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -232,7 +232,7 @@ def test_a_task_in_the_trash_is_a_404_result(api_client, user):
 
 
 # Beyond 2**64 - 1 the JSON parser reads an integer as a float: it names no task either.
-@pytest.mark.parametrize("task_id", [MAX_TASK_ID, MAX_TASK_ID + 1, 2**64 - 1, 2**70])
+@pytest.mark.parametrize("task_id", [MAX_ID, MAX_ID + 1, 2**64 - 1, 2**70])
 def test_ids_beyond_any_task_are_404_results(api_client, task_id):
     response = _bulk(
         api_client,

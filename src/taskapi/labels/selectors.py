@@ -1,19 +1,12 @@
 """Every read of labels goes through label_list, which scopes it to the user."""
 
 from collections.abc import Collection
-from typing import Protocol
 
 from django.db.models import QuerySet
 
+from taskapi.core.scoping import MAX_ID, HasId, scoped_get
 from taskapi.labels.errors import LabelNotFound
 from taskapi.labels.models import Label
-
-# Largest id a BigAutoField holds; a larger id cannot exist, and SQLite would overflow.
-MAX_LABEL_ID = 2**63 - 1
-
-
-class HasId(Protocol):
-    id: int
 
 
 def label_list(*, user: HasId) -> QuerySet[Label]:
@@ -22,14 +15,10 @@ def label_list(*, user: HasId) -> QuerySet[Label]:
 
 def label_get(*, user: HasId, label_id: int, for_update: bool = False) -> Label:
     """The label; with `for_update`, locked until the transaction ends (see label_ids_owned)."""
-    if not 1 <= label_id <= MAX_LABEL_ID:
-        raise LabelNotFound()
     labels = label_list(user=user)
-    try:
-        return (labels.select_for_update() if for_update else labels).get(pk=label_id)
-    except Label.DoesNotExist:
-        # 404 rather than 403: a 403 would confirm the id exists.
-        raise LabelNotFound() from None
+    if for_update:
+        labels = labels.select_for_update()
+    return scoped_get(labels, object_id=label_id, not_found=LabelNotFound)
 
 
 def label_ids_owned(*, user: HasId, label_ids: Collection[int]) -> set[int]:
@@ -40,7 +29,7 @@ def label_ids_owned(*, user: HasId, label_ids: Collection[int]) -> set[int]:
     the deletion sees the new link and takes the label off that task too, or the task write
     sees that the label is gone. Call it inside the transaction that writes the links.
     """
-    wanted = sorted({label_id for label_id in label_ids if 1 <= label_id <= MAX_LABEL_ID})
+    wanted = sorted({label_id for label_id in label_ids if 1 <= label_id <= MAX_ID})
     if not wanted:
         return set()
     owned = label_list(user=user).filter(pk__in=wanted).select_for_update(no_key=True)

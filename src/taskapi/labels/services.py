@@ -6,10 +6,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from taskapi.core.scoping import HasId
 from taskapi.labels import events
 from taskapi.labels.errors import LabelLimitReached, LabelNameTaken
 from taskapi.labels.models import MAX_LABELS_PER_USER, Label, name_key
-from taskapi.labels.selectors import HasId, label_get, label_list
+from taskapi.labels.selectors import label_get, label_list
 from taskapi.labels.signals import label_deleting
 
 

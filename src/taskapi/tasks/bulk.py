@@ -25,8 +25,9 @@ from django.db import transaction
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from taskapi.core.errors import DomainError, problem_body
+from taskapi.core.scoping import HasId
 from taskapi.tasks.conditions import if_match_versions, task_etag
-from taskapi.tasks.selectors import HasId, task_get
+from taskapi.tasks.selectors import task_get
 from taskapi.tasks.serializers import TaskCreateIn, TaskOut, TaskPatchIn
 from taskapi.tasks.services import task_create, task_ensure_version, task_trash, task_update
 

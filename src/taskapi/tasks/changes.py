@@ -9,10 +9,11 @@ ever moves forward and converges.
 
 from dataclasses import dataclass
 
+from taskapi.core.scoping import HasId
 from taskapi.sync.selectors import change_page
 from taskapi.sync.tokens import START, sync_token_issue, sync_token_read
 from taskapi.tasks.models import SYNC_KIND, Task
-from taskapi.tasks.selectors import HasId, task_list
+from taskapi.tasks.selectors import task_list
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500

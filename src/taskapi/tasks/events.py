@@ -8,7 +8,8 @@ tasks are read back once, in their committed-to-be form, and rendered as the API
 from collections.abc import Collection
 
 from taskapi.core.events import event_types_wanted, events_record
-from taskapi.tasks.selectors import HasId, task_list, task_trash_list
+from taskapi.core.scoping import HasId
+from taskapi.tasks.selectors import task_list, task_trash_list
 from taskapi.tasks.serializers import TaskOut, TrashedTaskOut
 
 CREATED = "task.created"

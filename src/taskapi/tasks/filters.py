@@ -10,9 +10,8 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from taskapi.labels.selectors import MAX_LABEL_ID
+from taskapi.core.scoping import MAX_ID
 from taskapi.tasks.models import Priority, Task, TaskLabel
-from taskapi.tasks.selectors import MAX_TASK_ID
 
 
 class TaskIdFormField(forms.IntegerField):
@@ -24,7 +23,7 @@ class TaskIdFormField(forms.IntegerField):
         if not isinstance(value, str) or not value.isascii() or not value.isdigit():
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if len(value) > 19:  # beyond int64 whatever it is; the max_value check names it
-            return MAX_TASK_ID + 1
+            return MAX_ID + 1
         return int(value)
 
 
@@ -114,7 +113,7 @@ class TaskFilter(django_filters.FilterSet):
     # Tasks that carry every one of these labels. Another user's label id matches nothing.
     label = LabelIdsFilter(method="filter_labels")
     # Children of that task; an id that is not one of the user's tasks matches nothing.
-    parent_id = TaskIdFilter(field_name="parent_id", min_value=1, max_value=MAX_TASK_ID)
+    parent_id = TaskIdFilter(field_name="parent_id", min_value=1, max_value=MAX_ID)
     top_level = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")], method="filter_top_level"
     )
@@ -148,7 +147,7 @@ class TaskFilter(django_filters.FilterSet):
     def filter_labels(
         self, queryset: QuerySet[Task], name: str, value: list[int]
     ) -> QuerySet[Task]:
-        if any(label_id > MAX_LABEL_ID for label_id in value):
+        if any(label_id > MAX_ID for label_id in value):
             return queryset.none()  # no label has such an id (and SQLite would overflow)
         # One semi-join per label, each an index range on (label, task).
         for label_id in value:

@@ -25,9 +25,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from taskapi.core.scoping import HasId
 from taskapi.tasks.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
 from taskapi.tasks.models import IdempotencyRecord, Task
-from taskapi.tasks.selectors import HasId
 from taskapi.tasks.services import task_create
 
 KEY_PATTERN = re.compile(r"[!-~]{1,255}")  # 1..255 visible ASCII characters

@@ -10,13 +10,14 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from taskapi.core.errors import FieldsInvalid
+from taskapi.core.scoping import HasId
 from taskapi.labels.models import Label
 from taskapi.labels.selectors import label_ids_owned
 from taskapi.labels.signals import label_deleting
 from taskapi.sync.services import change_record
 from taskapi.tasks import events
 from taskapi.tasks.models import SYNC_KIND, Task, TaskLabel
-from taskapi.tasks.selectors import HasId, Owner
+from taskapi.tasks.selectors import Owner
 
 
 class UnknownLabel(FieldsInvalid):

@@ -31,10 +31,10 @@ from rest_framework.request import Request
 
 from taskapi.core.pagination import StrictCursorPagination
 from taskapi.core.pagination import invalid_parameter as _invalid
+from taskapi.core.scoping import MAX_ID
 from taskapi.tasks.filters import DEFAULT_ORDERING
 from taskapi.tasks.models import Task
 from taskapi.tasks.render import Row
-from taskapi.tasks.selectors import MAX_TASK_ID
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -121,7 +121,7 @@ class TaskCursorPagination(StrictCursorPagination):
         # A cursor is only meaningful for the ordering it was made for.
         if ordering != self.ordering:
             raise ValueError("cursor of another ordering")
-        if type(task_id) is not int or not 1 <= task_id <= MAX_TASK_ID:
+        if type(task_id) is not int or not 1 <= task_id <= MAX_ID:
             raise ValueError("bad id")
         return Position(value=self.sort_key.parse_value(value), id=task_id)
 

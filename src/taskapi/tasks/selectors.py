@@ -8,20 +8,14 @@ which scope it to the user.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from django.db.models import Aggregate, CharField, OuterRef, QuerySet, Subquery
 
 from taskapi.core.compiled import CompiledRead
+from taskapi.core.scoping import HasId, id_check, scoped_get
 from taskapi.tasks.errors import TaskNotFound
 from taskapi.tasks.models import Task, TaskLabel
-
-# Largest id a BigAutoField holds; a larger path id cannot exist, and SQLite would overflow.
-MAX_TASK_ID = 2**63 - 1
-
-
-class HasId(Protocol):
-    id: int
 
 
 @dataclass
@@ -29,9 +23,6 @@ class Owner:
     """A HasId for code that knows only the owner's id (a signal, a compiled read)."""
 
     id: int
-
-
-_Row = TypeVar("_Row")
 
 
 class _IdList(Aggregate):
@@ -80,30 +71,15 @@ def task_trash_list(*, user: HasId) -> QuerySet[Task]:
     return _with_label_ids(Task.objects.filter(owner_id=user.id, deleted_at__isnull=False))
 
 
-def _get(tasks: QuerySet[Task, _Row], task_id: int) -> _Row:
-    _check_id(task_id)
-    try:
-        return tasks.get(pk=task_id)
-    except Task.DoesNotExist:
-        raise TaskNotFound() from None
-
-
-def _check_id(task_id: int) -> None:
-    """A 404 for an id no task can have. Another user's task is a 404 too, never a 403: a 403
-    would confirm the id exists."""
-    if not 1 <= task_id <= MAX_TASK_ID:
-        raise TaskNotFound()
-
-
 def task_get(*, user: HasId, task_id: int) -> Task:
-    return _get(task_list(user=user), task_id)
+    return scoped_get(task_list(user=user), object_id=task_id, not_found=TaskNotFound)
 
 
 def task_values_get(*, user: HasId, task_id: int, columns: Sequence[str]) -> dict[str, Any]:
     """task_get as a row of `columns` (QuerySet.values()), rendered without a model instance.
     Its SQL is compiled once per connection (core.compiled): the read of a single task is the
     API's most frequent, and building the QuerySet cost more than running it."""
-    _check_id(task_id)
+    id_check(task_id, not_found=TaskNotFound)
     rows = _task_row_read(tuple(columns)).rows(owner_id=user.id, task_id=task_id)
     if not rows:
         raise TaskNotFound()
@@ -125,8 +101,9 @@ def _task_row_read(columns: tuple[str, ...]) -> CompiledRead:
 def task_get_for_update(*, user: HasId, task_id: int) -> Task:
     """task_get, locking the row until the transaction ends (a no-op on SQLite, whose write
     transactions are serialized anyway)."""
-    return _get(task_list(user=user).select_for_update(no_key=True), task_id)
+    tasks = task_list(user=user).select_for_update(no_key=True)
+    return scoped_get(tasks, object_id=task_id, not_found=TaskNotFound)
 
 
 def task_trashed_get(*, user: HasId, task_id: int) -> Task:
-    return _get(task_trash_list(user=user), task_id)
+    return scoped_get(task_trash_list(user=user), object_id=task_id, not_found=TaskNotFound)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from taskapi.accounts.models import User
 from taskapi.core.errors import FieldsInvalid, PreconditionFailed
 from taskapi.core.purge import purge_in_batches
+from taskapi.core.scoping import MAX_ID, HasId
 from taskapi.sync.services import change_record
 from taskapi.tasks import events
 from taskapi.tasks.due import DUE_FIELDS, due_resolve
@@ -27,8 +28,6 @@ from taskapi.tasks.labelling import labels_checked, task_labels_write
 from taskapi.tasks.models import SYNC_KIND, Task
 from taskapi.tasks.positions import Placement, placement_after, placement_last
 from taskapi.tasks.selectors import (
-    MAX_TASK_ID,
-    HasId,
     task_get,
     task_get_for_update,
     task_list,
@@ -239,7 +238,7 @@ def task_move(
         siblings = task_list(user=user).filter(parent_id=target).exclude(pk=task.pk)
         after = None
         if after_id is not None:
-            after = siblings.filter(pk=after_id).first() if 1 <= after_id <= MAX_TASK_ID else None
+            after = siblings.filter(pk=after_id).first() if 1 <= after_id <= MAX_ID else None
             if after is None:
                 raise FieldsInvalid(
                     "No task with this id is a sibling there.",
@@ -270,7 +269,7 @@ def task_trash(
 ) -> None:
     """DELETE /tasks/{id}/: move the task and its subtasks to the trash, with one `deleted_at`
     (what task_restore recognizes them by). Their versions (ETags) stay as they were."""
-    if not 1 <= task_id <= MAX_TASK_ID:
+    if not 1 <= task_id <= MAX_ID:
         raise TaskNotFound()
     tasks = task_list(user=user).filter(pk=task_id)
     condition = tasks if expected_versions is None else tasks.filter(version__in=expected_versions)
@@ -353,7 +352,7 @@ def task_erase(*, user: HasId, task_id: int) -> None:
     Nothing is recorded: the change log already lists the tasks as deleted since they were
     trashed.
     """
-    if not 1 <= task_id <= MAX_TASK_ID:
+    if not 1 <= task_id <= MAX_ID:
         raise TaskNotFound()
     with transaction.atomic():
         # Subtasks point at their parent and label links at the task (ON DELETE CASCADE, done

@@ -10,8 +10,9 @@ ends up deeper than MAX_DEPTH (a top-level task is 1) once its whole subtree is 
 from django.db.models import QuerySet
 
 from taskapi.core.errors import FieldsInvalid
+from taskapi.core.scoping import MAX_ID, HasId
 from taskapi.tasks.models import MAX_DEPTH, Task
-from taskapi.tasks.selectors import MAX_TASK_ID, HasId, task_list
+from taskapi.tasks.selectors import task_list
 
 NO_SUCH_TASK = "No task with this id exists."
 
@@ -23,7 +24,7 @@ def _refusal(code: str, message: str) -> FieldsInvalid:
 def _ancestry(*, user: HasId, parent_id: int) -> list[int] | None:
     """`parent_id` and its ancestors, nearest first, in one query; None unless it is one of the
     user's live tasks. At most MAX_DEPTH of them: more already makes any placement too deep."""
-    if not 1 <= parent_id <= MAX_TASK_ID:
+    if not 1 <= parent_id <= MAX_ID:
         return None
     # A live task's ancestors are live: a subtree is trashed whole, and a restore never puts a
     # task under a parent in the trash.

@@ -1,18 +1,10 @@
 """Every read of webhooks goes through webhook_list, which scopes it to the user."""
 
-from typing import Protocol
-
 from django.db.models import QuerySet
 
+from taskapi.core.scoping import HasId, scoped_get
 from taskapi.webhooks.errors import WebhookNotFound
 from taskapi.webhooks.models import Delivery, Endpoint
-
-# Largest id a BigAutoField holds; a larger id cannot exist, and SQLite would overflow.
-MAX_WEBHOOK_ID = 2**63 - 1
-
-
-class HasId(Protocol):
-    id: int
 
 
 def webhook_list(*, user: HasId) -> QuerySet[Endpoint]:
@@ -20,13 +12,7 @@ def webhook_list(*, user: HasId) -> QuerySet[Endpoint]:
 
 
 def webhook_get(*, user: HasId, webhook_id: int) -> Endpoint:
-    if not 1 <= webhook_id <= MAX_WEBHOOK_ID:
-        raise WebhookNotFound()
-    try:
-        return webhook_list(user=user).get(pk=webhook_id)
-    except Endpoint.DoesNotExist:
-        # 404 rather than 403: a 403 would confirm the id exists.
-        raise WebhookNotFound() from None
+    return scoped_get(webhook_list(user=user), object_id=webhook_id, not_found=WebhookNotFound)
 
 
 def endpoints_subscribed(*, owner_id: int, event_type: str) -> list[Endpoint]:

@@ -5,6 +5,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from taskapi.core.scoping import HasId
 from taskapi.webhooks.errors import WebhookLimitReached
 from taskapi.webhooks.models import (
     MAX_WEBHOOKS_PER_USER,
@@ -15,7 +16,7 @@ from taskapi.webhooks.models import (
     new_secret,
 )
 from taskapi.webhooks.outbox import deliveries_create, event_body
-from taskapi.webhooks.selectors import HasId, webhook_get, webhook_list
+from taskapi.webhooks.selectors import webhook_get, webhook_list
 from taskapi.webhooks.ssrf import target_checked
 
 
