@@ -9,8 +9,8 @@ from bench.baseline_app import SyncTokenExpired as BaselineTokenExpired
 from bench.baseline_app import sync_token_issue, sync_token_read
 from django.conf import settings
 
-from taskapi.sync.errors import SyncTokenExpired
-from taskapi.sync.tokens import Position, SyncTokenInvalid
+from taskapi.sync.errors import SyncTokenExpired, SyncTokenInvalid
+from taskapi.sync.tokens import Position
 from taskapi.sync.tokens import sync_token_issue as project_issue
 from taskapi.sync.tokens import sync_token_read as project_read
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from taskapi.sync.tokens import Position, SyncTokenInvalid, sync_token_issue, sync_token_read
+from taskapi.sync.errors import SyncTokenInvalid
+from taskapi.sync.tokens import Position, sync_token_issue, sync_token_read
 
 
 def test_a_token_gives_back_its_position_to_its_user():

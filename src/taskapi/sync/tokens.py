@@ -10,13 +10,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 
-from taskapi.sync.errors import SyncTokenExpired
+from taskapi.sync.errors import SyncTokenExpired, SyncTokenInvalid
 
 _SALT = "taskapi.sync.token"
-
-
-class SyncTokenInvalid(Exception):
-    pass
 
 
 @dataclass(frozen=True)
