@@ -1,6 +1,7 @@
 """Deliveries to a real loopback receiver, made by the real worker command (django-tasks-db's
 worker in batch mode: it runs every attempt that is due, then exits)."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 from standardwebhooks.webhooks import Webhook
 
 from taskapi.webhooks import delivery as delivery_module
-from taskapi.webhooks.models import Delivery, Endpoint, Event
+from taskapi.webhooks.models import RESPONSE_BODY_MAX_LENGTH, Delivery, Endpoint, Event
 from tests.factories import WebhookFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -222,6 +223,141 @@ def test_a_slow_receiver_is_cut_at_the_total_timeout(api_client, user, receiver,
     delivery = Delivery.objects.get()
     assert (delivery.state, delivery.last_status_code) == ("pending", None)
     assert delivery.last_error == "timed out after 0.5 s"
+
+
+# A receiver that trickles its answer: the attempt's deadline (WEBHOOKS_TIMEOUT, 15 s in the
+# contract) is lowered to a second or two so that each of these takes about that long.
+STATUS_LINE = b"HTTP/1.1 200 OK\r\n"
+FRAMINGS = ["content-length", "chunked", "connection-close"]
+
+
+def _deadline(settings, seconds: float) -> None:
+    settings.WEBHOOKS_CONNECT_TIMEOUT = min(seconds, 0.5)
+    settings.WEBHOOKS_TIMEOUT = seconds
+
+
+def _framed(framing: str, pieces: int) -> tuple[bytes, list[bytes]]:
+    """The end of the headers that announces `framing`, and a body of `pieces` pieces of ten
+    bytes each (the last piece of a chunked body is its end)."""
+    if framing == "content-length":
+        return b"Content-Length: %d\r\n\r\n" % (pieces * 10), [b"x" * 10] * pieces
+    if framing == "chunked":
+        chunk = b"a\r\n" + b"x" * 10 + b"\r\n"
+        return b"Transfer-Encoding: chunked\r\n\r\n", [chunk] * pieces + [b"0\r\n\r\n"]
+    return b"Connection: close\r\n\r\n", [b"x" * 10] * pieces
+
+
+def _assert_retried_at_the_deadline(delivery: Delivery, seconds: float) -> None:
+    assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
+    assert delivery.last_error == f"timed out after {seconds:g} s"
+    assert delivery.delivered_at is None
+    queued = DBTaskResult.objects.get(status="READY")
+    assert queued.args_kwargs["kwargs"] == {"delivery_id": delivery.pk, "attempt": 2}
+
+
+def test_a_receiver_that_never_ends_its_headers_is_retried_at_the_deadline(
+    api_client, user, receiver, settings
+):
+    _deadline(settings, 1.0)
+    # A status line, then one header line every 0.1 s for 10 s, never the blank line.
+    headers = [b"X-Wait-%d: 1\r\n" % number for number in range(100)]
+    receiver.trickle_next(STATUS_LINE, *headers, every=0.1)
+    WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+
+    started = time.monotonic()
+    _work()
+    elapsed = time.monotonic() - started
+
+    _assert_retried_at_the_deadline(Delivery.objects.get(), 1.0)
+    assert elapsed < 5  # cut at the deadline, not when the receiver stops writing
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_a_body_still_arriving_at_the_deadline_is_retried(
+    api_client, user, receiver, settings, framing
+):
+    _deadline(settings, 1.0)
+    end_of_headers, body = _framed(framing, 20)  # one piece every 0.1 s: 2 s of body
+    receiver.trickle_next(STATUS_LINE + end_of_headers, *body, every=0.1)
+    WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+
+    _work()
+
+    _assert_retried_at_the_deadline(Delivery.objects.get(), 1.0)
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_an_answer_trickled_but_complete_before_the_deadline_is_delivered(
+    api_client, user, receiver, settings, framing
+):
+    _deadline(settings, 2.0)
+    # One piece every 0.1 s: the answer is complete after about 1 s, 1 s before the deadline.
+    end_of_headers, body = _framed(framing, 6)
+    head = [STATUS_LINE, b"X-Wait-1: 1\r\n", b"X-Wait-2: 1\r\n", end_of_headers]
+    receiver.trickle_next(*head, *body, every=0.1)
+    WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+
+    started = time.monotonic()
+    _work()
+    elapsed = time.monotonic() - started
+
+    assert elapsed > 0.9  # the whole trickle was waited for
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
+    assert (delivery.last_error, delivery.last_response_body) == (None, "x" * 60)
+
+
+def test_a_body_longer_than_what_is_read_counts_once_that_much_has_arrived(
+    api_client, user, receiver, settings
+):
+    """Only the first RESPONSE_BODY_MAX_LENGTH characters (times four, in bytes) are read: a
+    receiver that sends those and keeps the rest coming has answered in full."""
+    _deadline(settings, 1.0)
+    read = RESPONSE_BODY_MAX_LENGTH * 4
+    head = STATUS_LINE + b"Content-Length: %d\r\n\r\n" % (read * 10)
+    receiver.trickle_next(head + b"x" * read, *[b"x" * 10] * 30, every=0.1)
+    WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+
+    _work()
+
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.last_status_code, delivery.last_error) == (
+        "delivered",
+        200,
+        None,
+    )
+    assert delivery.last_response_body == "x" * RESPONSE_BODY_MAX_LENGTH
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (STATUS_LINE + b"X-Wait-1: 1\r\n", "the answer ended before its headers did"),
+        (
+            STATUS_LINE + b"Content-Length: 10\r\n\r\nxxxx",
+            "the answer ended before its body did",
+        ),
+        (
+            STATUS_LINE + b"Transfer-Encoding: chunked\r\n\r\na\r\nxxxx",
+            "the answer ended before its body did",
+        ),
+    ],
+    ids=["headers", "content-length", "chunked"],
+)
+def test_an_answer_cut_short_by_the_receiver_is_retried(api_client, user, receiver, answer, error):
+    receiver.trickle_next(answer, every=0)
+    WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+
+    _work()
+
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
+    assert delivery.last_error == error
 
 
 def test_a_deleted_webhook_gets_nothing_already_queued(api_client, user, receiver):
