@@ -1,6 +1,8 @@
 """Deliveries to a real loopback receiver, made by the real worker command (django-tasks-db's
 worker in batch mode: it runs every attempt that is due, then exits)."""
 
+import contextlib
+import signal
 import time
 from datetime import timedelta
 
@@ -397,3 +399,31 @@ def test_every_attempt_checks_the_address_again(api_client, user, receiver, monk
     delivery = Delivery.objects.get()
     assert delivery.state == "pending"
     assert "a private address" in delivery.last_error
+
+
+# The signals db_worker's loop handles while it runs.
+WORKER_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
+
+def test_the_worker_run_in_process_hands_its_signals_back_when_it_returns(
+    api_client, user, receiver
+):
+    """A test run stopped by SIGTERM must stop as a test run, not as the worker that a test
+    ran earlier in the same process."""
+    WebhookFactory(owner=user, url=receiver.url)
+    _create_task(api_client)
+    caught: list[int] = []
+
+    def note(signum, frame):
+        caught.append(signum)
+
+    with contextlib.ExitStack() as restore:
+        for signum in WORKER_SIGNALS:
+            restore.callback(signal.signal, signum, signal.signal(signum, note))
+
+        _work()
+
+        assert [signal.getsignal(signum) for signum in WORKER_SIGNALS] == [note] * 3
+        signal.raise_signal(signal.SIGTERM)
+    assert caught == [signal.SIGTERM]
+    assert Delivery.objects.get().state == "delivered"  # the worker did run

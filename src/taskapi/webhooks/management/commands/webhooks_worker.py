@@ -7,14 +7,17 @@ at start and every WEBHOOKS_SWEEP_INTERVAL seconds; a heartbeat file for the liv
 locked SQLite: ours waits and starts it again, so a PostgreSQL restart delays deliveries
 instead of ending every worker at once). The sweep and heartbeat run on a side thread with its
 own database connection; SIGTERM ends the current attempt and then the process (db_worker's
-handling).
+handling, whose signal handlers last as long as the command: run in a process that goes on,
+as call_command does, it hands the signals back to the handlers it found).
 """
 
 import contextlib
 import logging
 import random
+import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +67,22 @@ def _housekeeping(stop: threading.Event) -> None:
             # restarting the worker would not bring the database back.
             heartbeat.touch()
         stop.wait(settings.WEBHOOKS_SWEEP_INTERVAL)
+
+
+@contextlib.contextmanager
+def _signal_handlers_restored() -> Iterator[None]:
+    """Every signal's handler as it was before, once the block ends: db_worker installs its own
+    for SIGTERM, SIGINT and SIGQUIT and never removes them, so in a process that outlives the
+    command a later SIGTERM would reach a worker that has finished, and raise SystemExit in
+    whatever runs then."""
+    before = {signum: signal.getsignal(signum) for signum in signal.valid_signals()}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            # None: a handler not installed from Python, which Python cannot put back.
+            if handler is not None and signal.getsignal(signum) != handler:
+                signal.signal(signum, handler)
 
 
 class DatabaseOutageWorker(Worker):
@@ -117,7 +136,8 @@ class Command(DbWorkerCommand):
             target=_housekeeping, args=(stop,), name="webhooks-housekeeping", daemon=True
         ).start()
         try:
-            worker.configure_signals()
-            worker.run()
+            with _signal_handlers_restored():
+                worker.configure_signals()
+                worker.run()
         finally:
             stop.set()
