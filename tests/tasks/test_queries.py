@@ -308,3 +308,27 @@ def test_bulk_with_a_key_adds_only_the_stored_answer(light_client, user, kind):
 
     per_operation = _bulk_cost(kind) + _record() + _events()
     assert counts == [1 + per_operation, 1 + 10 * per_operation, 1 + 100 * per_operation]
+
+
+@pytest.mark.parametrize(
+    ("event_types", "writes"),
+    [
+        (["task.created"], {"created": 1}),
+        (["task.updated"], {"created": 0}),
+    ],
+)
+def test_a_task_write_asks_the_webhook_table_once_whether_anyone_listens(
+    light_client, user, event_types, writes
+):
+    from tests.factories import WebhookFactory
+
+    WebhookFactory(owner=user, event_types=event_types)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = light_client.post("/tasks/", {"title": "t"}, format="json")
+
+    assert response.status_code == 201
+    reads = [q["sql"] for q in queries if 'FROM "webhooks_endpoint"' in q["sql"]]
+    assert len(reads) == 1, reads
+    outbox = [q["sql"] for q in queries if 'INTO "webhooks_event"' in q["sql"]]
+    assert len(outbox) == writes["created"]

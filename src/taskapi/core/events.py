@@ -5,13 +5,15 @@ An event is recorded inside the transaction that makes its change, after the cha
 that stores it (an outbox) stores it in that transaction, so an event exists exactly when its
 change commits, and a change rolled back leaves none.
 
-A writing app first asks which event types anyone wants for the owner (`event_types_wanted`,
-one question to each listener), renders the representation of only those objects, then calls
-`events_record` once per type with all the objects of that type.
+A writing app first asks once what the listeners want for the owner (`events_wanted`: one
+question to each listener), renders the representation of only the objects of those types, then
+calls `events_record` once per type with all the objects of that type. What a listener learnt
+while answering (the webhooks app: the owner's active endpoints) travels with the events, so it
+never asks its tables twice in one write.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,34 +31,57 @@ class Event:
     occurred_at: datetime
 
 
-# Sent with `events`: a list of Event of one owner and one type, inside the writing transaction.
+# Sent with `events` (a list of Event of one owner and one type) and `context` (each listener's
+# answer to the interest question, by name), inside the writing transaction.
 events_recorded = Signal()
 
-Interest = Callable[[int], frozenset[str]]
-_interests: list[Interest] = []
+
+@dataclass(frozen=True)
+class Interest:
+    """A listener's answer for one owner: the event types it wants, and what it learnt finding
+    them out, handed back to it with the events."""
+
+    types: frozenset[str]
+    context: Any = None
 
 
-def event_interest_register(interest: Interest) -> None:
-    """A listener says which event types it wants for an owner (called once, at start-up)."""
-    if interest not in _interests:
-        _interests.append(interest)
+@dataclass(frozen=True)
+class Wanted:
+    """Every listener's answer for one owner, asked once per write."""
+
+    owner_id: int
+    types: frozenset[str]
+    contexts: dict[str, Any] = field(default_factory=dict)
 
 
-def event_types_wanted(*, owner_id: int) -> frozenset[str]:
-    wanted: frozenset[str] = frozenset()
-    for interest in _interests:
-        wanted |= interest(owner_id)
-    return wanted
+InterestQuestion = Callable[[int], Interest]
+_listeners: dict[str, InterestQuestion] = {}
+
+
+def event_listener_register(*, name: str, interest: InterestQuestion) -> None:
+    """A listener says how to ask which event types it wants for an owner (once, at start-up)."""
+    _listeners[name] = interest
+
+
+def events_wanted(*, owner_id: int) -> Wanted:
+    types: frozenset[str] = frozenset()
+    contexts: dict[str, Any] = {}
+    for name, interest in _listeners.items():
+        answer = interest(owner_id)
+        types |= answer.types
+        contexts[name] = answer.context
+    return Wanted(owner_id=owner_id, types=types, contexts=contexts)
 
 
 def events_record(
-    *, owner_id: int, type: str, objects: Sequence[tuple[int, dict[str, Any]]]
+    *, wanted: Wanted, type: str, objects: Sequence[tuple[int, dict[str, Any]]]
 ) -> None:
-    """Record that these objects (id, representation) of one owner had an event of `type`."""
+    """Record that these objects (id, representation) of `wanted`'s owner had an event of
+    `type`."""
     if not connection.in_atomic_block:
         raise RuntimeError("events_record() must run inside the transaction that writes")
     if not objects:
         return
     now = timezone.now()
-    events = [Event(owner_id, type, object_id, data, now) for object_id, data in objects]
-    events_recorded.send(sender=Event, events=events)
+    events = [Event(wanted.owner_id, type, object_id, data, now) for object_id, data in objects]
+    events_recorded.send(sender=Event, events=events, context=wanted.contexts)

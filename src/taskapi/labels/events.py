@@ -2,7 +2,7 @@
 services inside their transaction, rendered as GET /labels/{id}/ shows the label, only if a
 listener wants the type."""
 
-from taskapi.core.events import event_types_wanted, events_record
+from taskapi.core.events import events_record, events_wanted
 from taskapi.labels.models import Label
 from taskapi.labels.serializers import LabelOut
 
@@ -12,7 +12,6 @@ DELETED = "label.deleted"
 
 
 def label_event_record(*, type: str, label: Label) -> None:
-    if type in event_types_wanted(owner_id=label.owner_id):
-        events_record(
-            owner_id=label.owner_id, type=type, objects=[(label.pk, LabelOut(label).data)]
-        )
+    wanted = events_wanted(owner_id=label.owner_id)
+    if type in wanted.types:
+        events_record(wanted=wanted, type=type, objects=[(label.pk, LabelOut(label).data)])

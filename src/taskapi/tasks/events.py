@@ -7,7 +7,7 @@ tasks are read back once, in their committed-to-be form, and rendered as the API
 
 from collections.abc import Collection
 
-from taskapi.core.events import event_types_wanted, events_record
+from taskapi.core.events import events_record, events_wanted
 from taskapi.core.scoping import HasId
 from taskapi.tasks.selectors import task_list, task_trash_list
 from taskapi.tasks.serializers import TaskOut, TrashedTaskOut
@@ -24,12 +24,12 @@ Renderer = type[TaskOut]  # (the loop below names its event type `type`)
 
 def task_events_record(*, user: HasId, events: dict[str, Collection[int]]) -> None:
     """Record, for each event type, its tasks (ids); a task listed twice gets its first type."""
-    wanted = event_types_wanted(owner_id=user.id)
+    wanted = events_wanted(owner_id=user.id)
     seen: set[int] = set()
     for type, task_ids in events.items():
         ids = [task_id for task_id in task_ids if task_id not in seen]
         seen.update(ids)
-        if type not in wanted or not ids:
+        if type not in wanted.types or not ids:
             continue
         render: Renderer
         if type == DELETED:
@@ -37,4 +37,4 @@ def task_events_record(*, user: HasId, events: dict[str, Collection[int]]) -> No
         else:
             tasks, render = task_list(user=user), TaskOut
         objects = [(task.pk, render(task).data) for task in tasks.filter(pk__in=ids).order_by("pk")]
-        events_record(owner_id=user.id, type=type, objects=objects)
+        events_record(wanted=wanted, type=type, objects=objects)

@@ -11,20 +11,21 @@ import orjson
 from django.dispatch import receiver
 
 from taskapi.core.events import Event as DomainEvent
-from taskapi.core.events import events_recorded
+from taskapi.core.events import Interest, events_recorded
 from taskapi.webhooks.delivery import attempt_enqueue
 from taskapi.webhooks.models import Delivery, Endpoint, Event
-from taskapi.webhooks.selectors import endpoints_subscribed
+from taskapi.webhooks.selectors import endpoints_active
+
+# The outbox's name among the event listeners (core.events).
+LISTENER = "webhooks"
 
 
-def event_types_wanted(owner_id: int) -> frozenset[str]:
-    """What the owner's active endpoints subscribe to (one query; a user has at most 10)."""
-    wanted: set[str] = set()
-    for event_types in Endpoint.objects.filter(owner_id=owner_id, active=True).values_list(
-        "event_types", flat=True
-    ):
-        wanted.update(event_types)
-    return frozenset(wanted)
+def endpoints_interest(owner_id: int) -> Interest:
+    """What the owner's active endpoints subscribe to, and the endpoints themselves, which
+    the outbox gets back with the events: one query per write (a user has at most 10)."""
+    endpoints = endpoints_active(owner_id=owner_id)
+    types = frozenset(event_type for endpoint in endpoints for event_type in endpoint.event_types)
+    return Interest(types=types, context=endpoints)
 
 
 def event_body(*, event_id: str, type: str, occurred_at: Any, data: dict[str, Any]) -> str:
@@ -49,9 +50,12 @@ def deliveries_create(*, endpoints: list[Endpoint], event: Event) -> list[Delive
 
 
 @receiver(events_recorded, dispatch_uid="webhooks.outbox.events_recorded")
-def _events_to_outbox(sender: type, *, events: list[DomainEvent], **_: Any) -> None:
-    first = events[0]
-    endpoints = endpoints_subscribed(owner_id=first.owner_id, event_type=first.type)
+def _events_to_outbox(
+    sender: type, *, events: list[DomainEvent], context: dict[str, Any], **_: Any
+) -> None:
+    event_type = events[0].type
+    active: list[Endpoint] = context.get(LISTENER) or []
+    endpoints = [endpoint for endpoint in active if event_type in endpoint.event_types]
     if not endpoints:
         return
     for domain_event in events:
