@@ -47,14 +47,33 @@ LOCAL_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}"
 migrate: install .secret_key
 	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
 
-# The API and one webhooks worker beside it (stopped with it, by PID). Local receivers over
-# http on loopback are allowed here (WEBHOOKS_ALLOW_LOOPBACK), never in production.
+# The API and one webhooks worker beside it. Local receivers over http on loopback are allowed
+# here (WEBHOOKS_ALLOW_LOOPBACK), never in production.
+#
+# Both run in the background of the recipe's shell, which stops them by PID when one of them
+# exits or when make is stopped. A signal to make alone (`kill <pid of make>`, as an IDE or a
+# supervisor sends it) reaches only make: GNU make passes SIGTERM on to the recipe's shell, but
+# on SIGINT, SIGHUP or SIGQUIT it just waits for the recipe. The shell sees that make is handling
+# one of those signals (the signal is in make's blocked set while its handler runs; Linux /proc),
+# or is gone, and stops both.
 run: migrate
-	export WEBHOOKS_ALLOW_LOOPBACK="$${WEBHOOKS_ALLOW_LOOPBACK:-true}"; \
+	@export WEBHOOKS_ALLOW_LOOPBACK="$${WEBHOOKS_ALLOW_LOOPBACK:-true}"; make_pid=$$PPID; \
 	$(LOCAL_ENV) $(BIN)/python manage.py webhooks_worker --verbosity 0 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(LOCAL_ENV) $(BIN)/uvicorn taskapi.asgi:application --host $(HOST) --port $(PORT) \
-	  --workers $(WORKERS) --no-access-log --proxy-headers --forwarded-allow-ips 127.0.0.1
+	  --workers $(WORKERS) --no-access-log --proxy-headers --forwarded-allow-ips 127.0.0.1 & \
+	server=$$!; \
+	stop() { trap '' INT TERM; kill $$server $$worker 2>/dev/null; wait $$server $$worker; }; \
+	trap 'stop; exit 143' TERM; trap 'stop; exit 130' INT; \
+	make_is_stopping() { \
+	  kill -0 $$make_pid 2>/dev/null || return 0; \
+	  blocked=$$(sed -n 's/^SigBlk:[[:space:]]*//p' /proc/$$make_pid/status 2>/dev/null); \
+	  [ -n "$$blocked" ] && (( 16#$$blocked & 16#4007 )); \
+	}; \
+	while kill -0 $$server 2>/dev/null && kill -0 $$worker 2>/dev/null && ! make_is_stopping; do \
+	  sleep 0.5 & wait $$!; \
+	done; \
+	kill -0 $$server 2>/dev/null || { wait $$server; status=$$?; }; \
+	stop; exit $${status:-0}
 
 # checkov in a virtualenv of its own: next to the app's pins the resolver picks an old checkov.
 CHECKOV_VERSION := 3.3.30
