@@ -10,7 +10,7 @@ from bench.baseline_app import sync_token_issue, sync_token_read
 from django.conf import settings
 
 from taskapi.sync.errors import SyncTokenExpired, SyncTokenInvalid
-from taskapi.sync.tokens import Position
+from taskapi.sync.tokens import FeedPosition
 from taskapi.sync.tokens import sync_token_issue as project_issue
 from taskapi.sync.tokens import sync_token_read as project_read
 
@@ -18,7 +18,7 @@ MAX_AGE = 30 * 86400
 
 
 def test_a_project_token_reads_as_its_position_in_the_baseline():
-    token = project_issue(owner_id=7, position=Position(seq=500, object_id=123456))
+    token = project_issue(owner_id=7, position=FeedPosition(seq=500, object_id=123456))
 
     assert sync_token_read(7, token, settings.SECRET_KEY, MAX_AGE) == (500, 123456)
 
@@ -26,11 +26,11 @@ def test_a_project_token_reads_as_its_position_in_the_baseline():
 def test_a_baseline_token_reads_as_its_position_in_the_project():
     token = sync_token_issue(7, (500, 123456), settings.SECRET_KEY)
 
-    assert project_read(owner_id=7, token=token) == Position(seq=500, object_id=123456)
+    assert project_read(owner_id=7, token=token) == FeedPosition(seq=500, object_id=123456)
 
 
 def test_the_baseline_refuses_another_users_token():
-    token = project_issue(owner_id=7, position=Position(seq=1, object_id=2))
+    token = project_issue(owner_id=7, position=FeedPosition(seq=1, object_id=2))
 
     assert sync_token_read(8, token, settings.SECRET_KEY, MAX_AGE) is None
 
@@ -43,7 +43,7 @@ def test_the_project_refuses_a_baseline_token_signed_with_another_key():
 
 
 def test_the_baseline_refuses_an_old_project_token(monkeypatch):
-    token = project_issue(owner_id=7, position=Position(seq=1, object_id=2))
+    token = project_issue(owner_id=7, position=FeedPosition(seq=1, object_id=2))
     later = time.time() + MAX_AGE + 10
     monkeypatch.setattr(time, "time", lambda: later)
 

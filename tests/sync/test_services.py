@@ -9,7 +9,7 @@ from django.utils import timezone
 from taskapi.sync.models import Change, ChangeCounter
 from taskapi.sync.selectors import change_page
 from taskapi.sync.services import change_record, deletion_records_purge
-from taskapi.sync.tokens import START, Position
+from taskapi.sync.tokens import START, FeedPosition
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,7 @@ def test_a_page_resumes_inside_a_shared_number(user):
 
     assert (first.changed_ids, first.has_more) == ([4, 5], True)
     assert (second.changed_ids, second.has_more) == ([6], False)
-    assert second.position == Position(seq=1, object_id=6)
+    assert second.position == FeedPosition(seq=1, object_id=6)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ import pytest
 from django.core import signing
 from rest_framework.test import APIClient
 
-from taskapi.sync.tokens import Position, sync_token_issue
+from taskapi.sync.tokens import FeedPosition, sync_token_issue
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -193,7 +193,7 @@ def test_a_garbled_token_is_a_400_on_sync_token(api_client, token):
 
 
 def test_another_users_token_is_the_same_400_as_a_garbled_one(api_client, other_user):
-    theirs = sync_token_issue(owner_id=other_user.id, position=Position(seq=1, object_id=1))
+    theirs = sync_token_issue(owner_id=other_user.id, position=FeedPosition(seq=1, object_id=1))
 
     mine_garbled = api_client.get("/tasks/changes/", {"sync_token": "garbled"})
     stolen = api_client.get("/tasks/changes/", {"sync_token": theirs})
@@ -206,7 +206,7 @@ def test_a_token_signed_with_a_retired_key_still_works_while_it_is_a_fallback(
     api_client, user, settings
 ):
     old_key = settings.SECRET_KEY
-    token = sync_token_issue(owner_id=user.id, position=Position(seq=0, object_id=0))
+    token = sync_token_issue(owner_id=user.id, position=FeedPosition(seq=0, object_id=0))
     settings.SECRET_KEY = "a-new-key-" + "x" * 50
     settings.SECRET_KEY_FALLBACKS = [old_key]
 
@@ -243,7 +243,7 @@ def test_a_token_within_the_max_age_is_accepted(api_client, monkeypatch):
 
 def test_another_users_expired_token_is_a_400_not_a_410(api_client, monkeypatch):
     stranger = UserFactory()
-    theirs = sync_token_issue(owner_id=stranger.id, position=Position(seq=1, object_id=1))
+    theirs = sync_token_issue(owner_id=stranger.id, position=FeedPosition(seq=1, object_id=1))
     issued = signing.b62_decode(theirs.split(":")[1])
     monkeypatch.setattr(signing.time, "time", lambda: issued + 40 * 86400)
 

@@ -5,18 +5,18 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from taskapi.sync.models import Change
-from taskapi.sync.tokens import START, Position
+from taskapi.sync.tokens import START, FeedPosition
 
 
 @dataclass(frozen=True)
 class ChangePage:
     changed_ids: list[int]  # objects changed (live when recorded), in change order
     deleted_ids: list[int]  # objects deleted
-    position: Position  # where the next page starts
+    position: FeedPosition  # where the next page starts
     has_more: bool
 
 
-def change_page(*, owner_id: int, kind: str, after: Position, limit: int) -> ChangePage:
+def change_page(*, owner_id: int, kind: str, after: FeedPosition, limit: int) -> ChangePage:
     """Up to `limit` changes of the user's objects of `kind` after `after`, in commit order.
 
     One index range scan on (owner, kind, seq, object_id). From the start (a full sync) the
@@ -34,7 +34,7 @@ def change_page(*, owner_id: int, kind: str, after: Position, limit: int) -> Cha
     )
     has_more = len(rows) > limit
     rows = rows[:limit]
-    position = Position(seq=rows[-1][1], object_id=rows[-1][0]) if rows else after
+    position = FeedPosition(seq=rows[-1][1], object_id=rows[-1][0]) if rows else after
     return ChangePage(
         changed_ids=[object_id for object_id, _seq, deleted in rows if not deleted],
         deleted_ids=[]

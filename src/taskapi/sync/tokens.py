@@ -16,25 +16,25 @@ _SALT = "taskapi.sync.token"
 
 
 @dataclass(frozen=True)
-class Position:
+class FeedPosition:
     """The last change a client applied: everything up to (seq, object_id) is in its copy."""
 
     seq: int
     object_id: int
 
 
-START = Position(seq=0, object_id=0)
+START = FeedPosition(seq=0, object_id=0)
 
 
 def _signer(owner_id: int) -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=f"{_SALT}.{owner_id}")
 
 
-def sync_token_issue(*, owner_id: int, position: Position) -> str:
+def sync_token_issue(*, owner_id: int, position: FeedPosition) -> str:
     return _signer(owner_id).sign_object([position.seq, position.object_id])
 
 
-def sync_token_read(*, owner_id: int, token: str) -> Position:
+def sync_token_read(*, owner_id: int, token: str) -> FeedPosition:
     """The position a token holds. SyncTokenInvalid unless this server issued it to this user;
     SyncTokenExpired when it is older than SYNC_TOKEN_MAX_AGE (checked after the signature)."""
     max_age = settings.SYNC_TOKEN_MAX_AGE
@@ -53,4 +53,4 @@ def sync_token_read(*, owner_id: int, token: str) -> Position:
         or not all(type(part) is int and part >= 0 for part in value)
     ):
         raise SyncTokenInvalid()
-    return Position(seq=value[0], object_id=value[1])
+    return FeedPosition(seq=value[0], object_id=value[1])

@@ -84,7 +84,7 @@ class SortKey:
 
 
 @dataclass(frozen=True)
-class Position:
+class SeekPoint:
     value: Value
     id: int
 
@@ -94,7 +94,7 @@ class TaskCursorPagination(StrictCursorPagination):
     max_page_size = MAX_PAGE_SIZE
     ordering = DEFAULT_ORDERING
     # Where the requested page starts (None: the first page), set by paginate_queryset.
-    position: Position | None
+    position: SeekPoint | None
 
     def __init__(self, *, ordering: str = DEFAULT_ORDERING) -> None:
         self.ordering = ordering
@@ -116,14 +116,14 @@ class TaskCursorPagination(StrictCursorPagination):
             raise _invalid(self.cursor_query_param, self.invalid_cursor_message) from None
         return cursor
 
-    def _decode_position(self, raw: str) -> Position:
+    def _decode_position(self, raw: str) -> SeekPoint:
         ordering, value, task_id = json.loads(raw)
         # A cursor is only meaningful for the ordering it was made for.
         if ordering != self.ordering:
             raise ValueError("cursor of another ordering")
         if type(task_id) is not int or not 1 <= task_id <= MAX_ID:
             raise ValueError("bad id")
-        return Position(value=self.sort_key.parse_value(value), id=task_id)
+        return SeekPoint(value=self.sort_key.parse_value(value), id=task_id)
 
     def _encode_position(self, row: Row) -> str:
         value = self.sort_key.value_of(row)
@@ -184,7 +184,7 @@ class TaskCursorPagination(StrictCursorPagination):
         queryset: QuerySet[Task, Row],
         has_value: bool,
         descending: bool,
-        seek: Position | None,
+        seek: SeekPoint | None,
     ) -> QuerySet[Task, Row]:
         field = self.sort_key.field
         sign = "-" if descending else ""

@@ -53,7 +53,7 @@ class _Keep(Enum):
 KEEP_PARENT = _Keep.PARENT
 
 
-def _record(*, user: HasId, task_ids: list[int], deleted: bool = False) -> None:
+def _changes_log(*, user: HasId, task_ids: list[int], deleted: bool = False) -> None:
     change_record(owner_id=user.id, kind=SYNC_KIND, object_ids=task_ids, deleted=deleted)
 
 
@@ -141,7 +141,7 @@ def task_create(*, user: HasId, data: dict[str, Any]) -> Task:
         updated_at=now,
     )
     task_labels_write(task_id=task.pk, old=[], new=label_ids)
-    _record(user=user, task_ids=[task.pk, *renumbered])
+    _changes_log(user=user, task_ids=[task.pk, *renumbered])
     events.task_events_record(
         user=user, events={events.CREATED: [task.pk], events.UPDATED: renumbered}
     )
@@ -197,7 +197,7 @@ def task_update(
             if written:
                 if label_ids is not None:
                     task_labels_write(task_id=task.pk, old=task.label_ids, new=label_ids)
-                _record(user=user, task_ids=[task.pk])
+                _changes_log(user=user, task_ids=[task.pk])
                 event = _update_event(
                     was_completed=task.completed, completed=values.get("completed")
                 )
@@ -257,7 +257,7 @@ def task_move(
         written = task_list(user=user).filter(pk=task.pk, version=task.version).update(**values)
         if not written:
             raise RuntimeError("a locked task changed under its lock")
-        _record(user=user, task_ids=[task.pk, *renumbered])
+        _changes_log(user=user, task_ids=[task.pk, *renumbered])
         events.task_events_record(user=user, events={events.UPDATED: [task.pk, *renumbered]})
     for field, value in values.items():
         setattr(task, field, value)
@@ -282,7 +282,7 @@ def task_trash(
             below = descendants(subtree(tasks=task_list(user=user), root_id=task_id))
             if below:
                 task_list(user=user).filter(pk__in=below).update(deleted_at=now)
-            _record(user=user, task_ids=[task_id, *below], deleted=True)
+            _changes_log(user=user, task_ids=[task_id, *below], deleted=True)
             events.task_events_record(user=user, events={events.DELETED: [task_id, *below]})
     if trashed:
         return
@@ -333,7 +333,7 @@ def task_restore(
                     trashed_with_it.filter(pk__in=below).update(
                         deleted_at=None, updated_at=now, version=F("version") + 1
                     )
-                _record(user=user, task_ids=[task_id, *below, *renumbered])
+                _changes_log(user=user, task_ids=[task_id, *below, *renumbered])
                 events.task_events_record(
                     user=user,
                     events={events.RESTORED: [task_id, *below], events.UPDATED: renumbered},
