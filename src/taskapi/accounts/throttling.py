@@ -18,27 +18,9 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from taskapi.core.client_address import client_address
+from taskapi.core.rates import parse_rate  # the settings check AUTH_RATE_LIMIT with it
 
 logger = logging.getLogger(__name__)
-
-PERIODS = {
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "h": 3600,
-    "hour": 3600,
-    "d": 86400,
-    "day": 86400,
-}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """'10/minute' → (10, 60)."""
-    count, _, period = rate.partition("/")
-    return int(count), PERIODS[period.strip().lower()]
 
 
 @dataclass(frozen=True)
