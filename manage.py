@@ -6,6 +6,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taskapi.settings.base")
     from django.core.management import execute_from_command_line
 
+    from taskapi.settings.env import settings_load_or_exit
+
+    # A bad environment variable: one line that names it, and exit 3, for every command.
+    settings_load_or_exit()
     execute_from_command_line(sys.argv)
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from uvicorn.config import STARTUP_FAILURE
 
 from tests.support.servers import REPO
 
@@ -32,14 +33,27 @@ def run_django(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        env={**clean, "PYTHONPATH": str(REPO / "src"), **env},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_the_app_refuses_to_start_without_a_secret_key():
     env = {**PRODUCTION}
     del env["DJANGO_SECRET_KEY"]
 
-    result = run_django("print('started')", **env)
+    result = run_manage("check", **env)
 
-    assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+    assert result.returncode == STARTUP_FAILURE
+    assert result.stderr.startswith("DJANGO_SECRET_KEY is not set: ")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
 
 
 @pytest.mark.parametrize(
@@ -51,10 +65,12 @@ def test_the_app_refuses_to_start_without_a_secret_key():
     ],
 )
 def test_the_app_refuses_to_start_with_an_insecure_secret_key(key):
-    result = run_django("print('started')", **{**PRODUCTION, "DJANGO_SECRET_KEY": key})
+    result = run_manage("check", **{**PRODUCTION, "DJANGO_SECRET_KEY": key})
 
-    assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY is insecure" in result.stderr
+    assert result.returncode == STARTUP_FAILURE
+    assert result.stderr.startswith("DJANGO_SECRET_KEY is insecure: ")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert key not in result.stderr
 
 
 def test_debug_is_off_unless_asked_for():
@@ -65,15 +81,7 @@ def test_debug_is_off_unless_asked_for():
 
 
 def test_djangos_deploy_checks_pass_on_production_settings():
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_"))}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env={**clean, "PYTHONPATH": str(REPO / "src"), **PRODUCTION},
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues (0 silenced)" in result.stdout

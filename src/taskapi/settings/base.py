@@ -1,40 +1,45 @@
 """Every setting, read from the environment. With nothing set: local SQLite, DEBUG off.
 
 Production differs from a local run by environment variables alone (deploy/env.example lists them).
+Every value is checked here, while the settings load: a bad one stops start-up with one line that
+names the variable and gives a good value (settings/env.py), never a 500 later.
 """
 
 from datetime import timedelta
 from pathlib import Path
 
-import environ
-from django.core.exceptions import ImproperlyConfigured
+from taskapi.settings.env import LOG_LEVELS, SECRET_EXAMPLE, Env, refuse
 
 BASE_DIR = Path(__file__).resolve().parents[3]  # the checkout: src/taskapi/settings/base.py
 
-env = environ.Env()
+env = Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 
 
-def _refuse_insecure_secret(key: str) -> None:
+def _refuse_insecure_secret(name: str, key: str) -> None:
     # Same bar as Django's security.W009, but fatal: a guessable key lets anyone forge tokens.
+    # The line never repeats the key.
     if not key:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. `make run` creates a local one; in production set a "
-            "random value of at least 50 characters."
-        )
-    if key.startswith("django-insecure") or len(key) < 50 or len(set(key)) < 5:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is insecure: use at least 50 random characters "
-            "(python -c 'import secrets; print(secrets.token_urlsafe(64))')."
-        )
+        problem = "is not set: `make run` creates a local one, production needs its own"
+    elif key.startswith("django-insecure"):
+        problem = "is insecure: it is a Django development key"
+    elif len(key) < 50:
+        problem = f"is insecure: {len(key)} characters, fewer than 50"
+    elif len(set(key)) < 5:
+        problem = f"is insecure: {len(set(key))} distinct characters, fewer than 5"
+    else:
+        return
+    refuse(name, None, problem, SECRET_EXAMPLE)
 
 
-_refuse_insecure_secret(SECRET_KEY)
+_refuse_insecure_secret("DJANGO_SECRET_KEY", SECRET_KEY)
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+ALLOWED_HOSTS = env.hosts(
+    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"], example="api.example.com"
+)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -90,11 +95,36 @@ TEMPLATES = [
 
 # Threads per process that run requests through Django (asgi.py). Each holds at most one pooled
 # database connection, so the PostgreSQL pool's default size matches it.
-REQUEST_THREADS = env.int("REQUEST_THREADS", default=10)
+REQUEST_THREADS = env.int("REQUEST_THREADS", default=10, minimum=1)
 
 # --- Database -------------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {
+    "default": env.db(
+        "DATABASE_URL",
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        example="postgres://taskapi:PASSWORD@db.internal:5432/taskapi",
+    )
+}
 _db = DATABASES["default"]
+# PostgreSQL's pool and timeouts, checked whatever the database: a bad value set for later shows
+# up on the first local run.
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=REQUEST_THREADS, minimum=1)
+DB_POOL_MIN_SIZE = env.int("DB_POOL_MIN_SIZE", default=min(2, DB_POOL_MAX_SIZE), minimum=0)
+if DB_POOL_MAX_SIZE < DB_POOL_MIN_SIZE:  # psycopg_pool would refuse it at the first request
+    env.conflict(
+        "DB_POOL_MAX_SIZE",
+        DB_POOL_MAX_SIZE,
+        f"is less than DB_POOL_MIN_SIZE ({DB_POOL_MIN_SIZE})",
+        max(DB_POOL_MIN_SIZE, REQUEST_THREADS),
+    )
+# How long a request waits for a connection. While the database is unreachable every request
+# waits this long before its 503, so keep it short: readiness must fail fast.
+DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=1.5, above=0, unit="seconds")
+DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3, minimum=1, unit="seconds")
+# 0: no cap (PostgreSQL's meaning).
+DB_STATEMENT_TIMEOUT_MS = env.int(
+    "DB_STATEMENT_TIMEOUT_MS", default=5000, minimum=0, unit="milliseconds"
+)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {
         # IMMEDIATE: a write transaction takes the lock up front, so concurrent writers queue
@@ -115,14 +145,12 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_HEALTH_CHECKS"] = True
     _db["OPTIONS"] = {
         "pool": {
-            "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
-            "max_size": env.int("DB_POOL_MAX_SIZE", default=REQUEST_THREADS),
-            # How long a request waits for a connection. While the database is unreachable every
-            # request waits this long before its 503, so keep it short: readiness must fail fast.
-            "timeout": env.float("DB_POOL_TIMEOUT", default=1.5),
+            "min_size": DB_POOL_MIN_SIZE,
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": DB_POOL_TIMEOUT,
         },
-        "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=3),
-        "options": f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=5000)}",
+        "connect_timeout": DB_CONNECT_TIMEOUT,
+        "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -130,7 +158,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache: rate limits, idempotency locks and token versions --------------------------------
 # Without REDIS_URL the cache lives in this process: fine for one process, wrong for several.
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = env.redis_url("REDIS_URL", example="redis://127.0.0.1:6379/0")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -160,8 +188,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
-ACCESS_TOKEN_LIFETIME = env.int("ACCESS_TOKEN_LIFETIME", default=300)
-REFRESH_TOKEN_LIFETIME = env.int("REFRESH_TOKEN_LIFETIME", default=1_209_600)
+_refuse_insecure_secret("JWT_SIGNING_KEY", JWT_SIGNING_KEY)
+ACCESS_TOKEN_LIFETIME = env.int("ACCESS_TOKEN_LIFETIME", default=300, minimum=1, unit="seconds")
+REFRESH_TOKEN_LIFETIME = env.int(
+    "REFRESH_TOKEN_LIFETIME", default=1_209_600, minimum=1, unit="seconds"
+)
 
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",  # pinned: a token's own "alg" header is never trusted
@@ -180,16 +211,17 @@ SIMPLE_JWT = {
 }
 
 # A deleted task waits in the trash this long before `purge_expired` erases it.
-TRASH_RETENTION_DAYS = env.int("TRASH_RETENTION_DAYS", default=30)
+TRASH_RETENTION_DAYS = env.int("TRASH_RETENTION_DAYS", default=30, minimum=1, unit="days")
 # A sync token is accepted this long after it was issued; deletion records are kept a day
 # longer. At least the trash retention: a client that syncs within it sees every deletion.
-SYNC_TOKEN_MAX_AGE_DAYS = env.int("SYNC_TOKEN_MAX_AGE_DAYS", default=30)
-if TRASH_RETENTION_DAYS < 1:
-    raise ImproperlyConfigured("TRASH_RETENTION_DAYS must be at least 1.")
+SYNC_TOKEN_MAX_AGE_DAYS = env.int("SYNC_TOKEN_MAX_AGE_DAYS", default=30, minimum=1, unit="days")
 if SYNC_TOKEN_MAX_AGE_DAYS < TRASH_RETENTION_DAYS:
-    raise ImproperlyConfigured(
-        "SYNC_TOKEN_MAX_AGE_DAYS must be at least TRASH_RETENTION_DAYS "
-        f"({SYNC_TOKEN_MAX_AGE_DAYS} < {TRASH_RETENTION_DAYS})."
+    env.conflict(
+        "SYNC_TOKEN_MAX_AGE_DAYS",
+        SYNC_TOKEN_MAX_AGE_DAYS,
+        f"is less than TRASH_RETENTION_DAYS ({TRASH_RETENTION_DAYS}): a client syncing within "
+        "the trash retention would miss deletions",
+        TRASH_RETENTION_DAYS,
     )
 TRASH_RETENTION = timedelta(days=TRASH_RETENTION_DAYS)
 SYNC_TOKEN_MAX_AGE = timedelta(days=SYNC_TOKEN_MAX_AGE_DAYS)
@@ -200,36 +232,47 @@ SYNC_TOKEN_MAX_AGE = timedelta(days=SYNC_TOKEN_MAX_AGE_DAYS)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["webhooks"]}}
 # http:// and loopback receivers: for tests and local runs only (`check --deploy` warns).
 WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
-WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=5.0)
-WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=15.0)
-# The delivery log keeps deliveries delivered or given up this long (a day of retries fits).
-WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
-if WEBHOOKS_RETENTION_DAYS < 2:
-    raise ImproperlyConfigured("WEBHOOKS_RETENTION_DAYS must be at least 2.")
-WEBHOOKS_HEARTBEAT_FILE = env.str("WEBHOOKS_HEARTBEAT_FILE", default="/tmp/taskapi-webhooks.alive")  # noqa: S108  # nosec B108
-if not 0 < WEBHOOKS_CONNECT_TIMEOUT <= WEBHOOKS_TIMEOUT <= 60:
-    raise ImproperlyConfigured(
-        "Webhook timeouts need 0 < WEBHOOKS_CONNECT_TIMEOUT <= WEBHOOKS_TIMEOUT <= 60 seconds."
+WEBHOOKS_CONNECT_TIMEOUT = env.float(
+    "WEBHOOKS_CONNECT_TIMEOUT", default=5.0, above=0, maximum=60, unit="seconds"
+)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=15.0, above=0, maximum=60, unit="seconds")
+if WEBHOOKS_CONNECT_TIMEOUT > WEBHOOKS_TIMEOUT:
+    env.conflict(
+        "WEBHOOKS_CONNECT_TIMEOUT",
+        f"{WEBHOOKS_CONNECT_TIMEOUT:g}",
+        f"is more than WEBHOOKS_TIMEOUT ({WEBHOOKS_TIMEOUT:g}), the whole attempt's limit",
+        f"{min(5.0, WEBHOOKS_TIMEOUT):g}",
     )
+# The delivery log keeps deliveries delivered or given up this long (a day of retries fits).
+WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30, minimum=2, unit="days")
+WEBHOOKS_HEARTBEAT_FILE = env.path(
+    "WEBHOOKS_HEARTBEAT_FILE",
+    default="/tmp/taskapi-webhooks.alive",  # noqa: S108  # nosec B108
+    example="/run/taskapi-webhooks-1/alive",
+)
 # How long a claimed attempt is its worker's: after that the recovery sweep makes it again (the
 # worker is presumed dead). Longer than an attempt can last, or a live worker's attempt would
 # be made twice; the tests shorten it to see a SIGKILLed worker's attempt recovered quickly.
-WEBHOOKS_LEASE_SECONDS = env.float("WEBHOOKS_LEASE_SECONDS", default=120.0)
+WEBHOOKS_LEASE_SECONDS = env.float("WEBHOOKS_LEASE_SECONDS", default=120.0, unit="seconds")
 if not WEBHOOKS_LEASE_SECONDS > WEBHOOKS_TIMEOUT:
-    raise ImproperlyConfigured(
-        "WEBHOOKS_LEASE_SECONDS must exceed WEBHOOKS_TIMEOUT "
-        f"({WEBHOOKS_LEASE_SECONDS} <= {WEBHOOKS_TIMEOUT}): an attempt would outlive its lease."
+    env.conflict(
+        "WEBHOOKS_LEASE_SECONDS",
+        f"{WEBHOOKS_LEASE_SECONDS:g}",
+        f"is not more than WEBHOOKS_TIMEOUT ({WEBHOOKS_TIMEOUT:g}): an attempt would outlive "
+        "its lease",
+        120,
     )
 # How often each worker runs the recovery sweep and touches its heartbeat file (alive.py's
 # MAX_AGE, 60 s, must stay well above it).
-WEBHOOKS_SWEEP_INTERVAL = env.float("WEBHOOKS_SWEEP_INTERVAL", default=15.0)
-if not 0 < WEBHOOKS_SWEEP_INTERVAL <= 30:
-    raise ImproperlyConfigured("WEBHOOKS_SWEEP_INTERVAL needs 0 < seconds <= 30.")
+WEBHOOKS_SWEEP_INTERVAL = env.float(
+    "WEBHOOKS_SWEEP_INTERVAL", default=15.0, above=0, maximum=30, unit="seconds"
+)
 
-AUTH_RATE_LIMIT = env.str("AUTH_RATE_LIMIT", default="10/minute")
+# Parsed at request time by the same parser (core/rates.py): a bad one stops start-up instead.
+AUTH_RATE_LIMIT = env.rate("AUTH_RATE_LIMIT", default="10/minute")
 # Addresses (or CIDR networks) of the reverse proxies whose X-Forwarded-For is believed.
 # Empty: the header is ignored and the peer address is the client.
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES", default=[], example="127.0.0.1")
 
 # --- HTTP -----------------------------------------------------------------------------------
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
@@ -243,7 +286,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_REDIRECT_EXEMPT = [r"^health/"]
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_SECONDS = env.int(
+    "SECURE_HSTS_SECONDS", default=0, minimum=0, unit="seconds", example=31_536_000
+)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = True
@@ -258,7 +303,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Set where `collectstatic` ran (the container image); unset locally, where the docs' assets are
 # served straight from the installed packages, so `make run` needs no collectstatic.
-STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
+STATIC_ROOT = env.path("STATIC_ROOT", default="", example="/app/staticfiles") or None
 WHITENOISE_USE_FINDERS = STATIC_ROOT is None
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -289,8 +334,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- Metrics --------------------------------------------------------------------------------
+# With several processes, prometheus_client shares their metrics through files in this directory;
+# it and core/metrics.py read the variable themselves. Checked here, so a bad one stops start-up.
+PROMETHEUS_MULTIPROC_DIR = env.directory("PROMETHEUS_MULTIPROC_DIR", example="/run/taskapi-8001")
+
 # --- Logging: one JSON object per line, with the request id ----------------------------------
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_LEVEL = env.choice("LOG_LEVEL", default="INFO", choices=LOG_LEVELS)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
