@@ -8,7 +8,7 @@ urlpatterns = [
     path("webhooks/", include("taskapi.webhooks.urls")),
 ]
 
-handler400 = "taskapi.core.views.bad_request"
+handler400 = "taskapi.core.hosts.bad_request"  # a Host not in ALLOWED_HOSTS says so
 handler403 = "taskapi.core.views.permission_denied"
 handler404 = "taskapi.core.views.not_found"
 handler500 = "taskapi.core.views.server_error"
