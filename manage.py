@@ -6,11 +6,11 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taskapi.settings.base")
     from django.core.management import execute_from_command_line
 
-    from taskapi.settings.env import settings_load_or_exit
+    from taskapi.settings.env import configuration_checked
 
     # A bad environment variable: one line that names it, and exit 3, for every command.
-    settings_load_or_exit()
-    execute_from_command_line(sys.argv)
+    with configuration_checked():
+        execute_from_command_line(sys.argv)
 
 
 if __name__ == "__main__":

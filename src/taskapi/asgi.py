@@ -13,16 +13,16 @@ from a2wsgi import WSGIMiddleware
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
-from taskapi.settings.env import settings_load_or_exit
+from taskapi.settings.env import configuration_checked
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taskapi.settings.base")
 
 # A bad environment variable: one line that names it, and exit 3, which Uvicorn and gunicorn take
 # for "cannot start" (any other failure, and they start the worker again, forever).
-settings_load_or_exit()
-django_application = get_wsgi_application()
+with configuration_checked():
+    django_application = get_wsgi_application()
 
-from taskapi.core.asgi_body_limit import BodyLimitMiddleware  # noqa: E402  (needs settings)
+from taskapi.core.asgi_body_limit import BodyLimitMiddleware  # after the settings: it reads them
 
 # Two ignored arg-type errors, both typing gaps: Django's stubs give the WSGI handler's result as
 # HttpResponseBase, which they do not make iterable (every response it returns is), and a2wsgi

@@ -270,3 +270,32 @@ def test_uvicorn_stops_with_one_line_instead_of_a_traceback_or_a_restart_loop(tm
     # With several workers the status is the supervisor's: Uvicorn's exits 0 once it stopped.
     if workers == 1:
         assert process.returncode == STARTUP_FAILURE, output
+
+
+def test_manage_py_still_takes_the_settings_module_from_the_command_line(tmp_path):
+    (result,) = run_all(
+        [
+            (
+                [
+                    sys.executable,
+                    "manage.py",
+                    "diffsettings",
+                    "--settings=tests.support.fault_settings",
+                ],
+                app_env(tmp_path),
+            )
+        ]
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "ROOT_URLCONF = 'tests.support.fault_urls'" in result.stdout
+
+
+def test_an_empty_settings_module_is_refused_in_one_line(tmp_path):
+    (result,) = run_all([(MANAGE_CHECK, app_env(tmp_path, DJANGO_SETTINGS_MODULE=""))])
+
+    assert result.returncode == STARTUP_FAILURE, result.stderr
+    assert the_line(result) == (
+        "DJANGO_SETTINGS_MODULE is not set; "
+        "for example DJANGO_SETTINGS_MODULE=taskapi.settings.base"
+    )

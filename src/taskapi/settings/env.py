@@ -21,7 +21,8 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import PurePosixPath
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -60,11 +61,18 @@ def _shown(value: str) -> str:
     return ascii(value)
 
 
-def refuse(name: str, value: str | None, problem: str, example: object) -> NoReturn:
-    """Stop start-up: `NAME='value' problem; for example NAME=example` (`NAME problem` when the
-    value is a secret or unset: pass None)."""
+def configuration_error(
+    name: str, value: str | None, problem: str, example: object
+) -> ConfigurationError:
+    """`NAME='value' problem; for example NAME=example`, or `NAME problem; ...` when the value is
+    a secret or unset (pass None)."""
     subject = name if value is None else f"{name}={_shown(value)}"
-    raise ConfigurationError(f"{subject} {problem}; for example {name}={example}")
+    return ConfigurationError(f"{subject} {problem}; for example {name}={example}")
+
+
+def refuse(name: str, value: str | None, problem: str, example: object) -> NoReturn:
+    """Stop start-up with the line of configuration_error()."""
+    raise configuration_error(name, value, problem, example)
 
 
 def _without_password(url: str) -> str | None:
@@ -170,11 +178,12 @@ class Env:
         return value
 
     def path(self, name: str, *, default: str, example: str) -> str:
+        """An absolute path: a relative one would depend on the directory the process starts in."""
         value = self._raw(name, example)
         if value is None:
             return default
-        if not PurePosixPath(value).is_absolute() or value.endswith("/"):
-            refuse(name, value, "is not the absolute path of a file", example)
+        if not PurePosixPath(value).is_absolute():
+            refuse(name, value, "is not an absolute path", example)
         return value
 
     def directory(self, name: str, *, example: str) -> str | None:
@@ -287,26 +296,32 @@ class Env:
         return word in _TRUE
 
 
-def _settings_load() -> None:
-    from django.conf import settings
+def _explained(error: Exception) -> ConfigurationError | None:
+    """The line for an error of loading the settings, when the environment explains it."""
+    if isinstance(error, ConfigurationError):
+        return error
+    module = os.environ.get("DJANGO_SETTINGS_MODULE", "").strip()
+    if isinstance(error, ImproperlyConfigured) and not module:  # "settings are not configured"
+        return configuration_error("DJANGO_SETTINGS_MODULE", None, "is not set", SETTINGS_MODULE)
+    missing = error.name if isinstance(error, ModuleNotFoundError) else None
+    # Only the settings module itself (or a package on its path): a module that the settings
+    # import is missing is the installation's problem, not this variable's, and keeps its traceback.
+    if missing and (module == missing or module.startswith(f"{missing}.")):
+        problem = "is not a settings module"
+        return configuration_error("DJANGO_SETTINGS_MODULE", module, problem, SETTINGS_MODULE)
+    return None
 
-    module = os.environ.get("DJANGO_SETTINGS_MODULE", "")
-    if not module.strip():
-        refuse("DJANGO_SETTINGS_MODULE", None, "is not set", SETTINGS_MODULE)
+
+@contextmanager
+def configuration_checked() -> Iterator[None]:
+    """Around a process's start (manage.py, asgi.py), where the settings first load: a bad variable
+    prints its one line on stderr and exits with STARTUP_FAILURE. No traceback, no 500 later, and
+    no server starting its workers again forever."""
     try:
-        settings.INSTALLED_APPS  # noqa: B018  (loads the settings module)
-    except ModuleNotFoundError as error:
-        missing = error.name or ""
-        if not (module == missing or module.startswith(f"{missing}.")):
-            raise  # a module the settings import is missing: the installation, not the variable
-        refuse("DJANGO_SETTINGS_MODULE", module, "is not a settings module", SETTINGS_MODULE)
-
-
-def settings_load_or_exit() -> None:
-    """Load the settings now. A bad variable prints its one line on stderr and exits with
-    STARTUP_FAILURE: no traceback, no 500 later, and no server restarting its workers forever."""
-    try:
-        _settings_load()
-    except ConfigurationError as error:
-        print(error, file=sys.stderr, flush=True)
+        yield
+    except (ImproperlyConfigured, ModuleNotFoundError) as error:
+        explained = _explained(error)
+        if explained is None:
+            raise
+        print(explained, file=sys.stderr, flush=True)
         raise SystemExit(STARTUP_FAILURE) from None
