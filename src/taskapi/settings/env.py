@@ -4,11 +4,11 @@ Each reader is django-environ's read plus the check of what the setting needs. A
 ConfigurationError, whose message is one line that names the variable, says what is wrong with
 the value and gives a good one:
 
-    ACCESS_TOKEN_LIFETIME='abc' is not a whole number of seconds; for example ...=300
+    LOG_LEVEL='LOUD' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL; for example LOG_LEVEL=INFO
 
-manage.py and asgi.py load the settings through `settings_load_or_exit`, which prints that line
-instead of a traceback and exits with STARTUP_FAILURE. An empty value counts as unset, as in an
-env file's `NAME=` line. Values are quoted with ascii(): a newline or control character in one
+manage.py and asgi.py start inside `configuration_checked()`, which prints that line instead of a
+traceback and exits with STARTUP_FAILURE. An empty value counts as unset, as in an env file's
+`NAME=` line. Values are quoted with ascii(): a newline or control character in one
 cannot break the line, and secrets (keys, URL passwords) are never repeated.
 
 No Django set-up here, and no import of Django's settings: this runs while they load.
