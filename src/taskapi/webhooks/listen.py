@@ -9,7 +9,7 @@ only, and no Django set-up: a tool for a developer's machine, not a production r
 import argparse
 import json
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -41,7 +41,9 @@ def serve(*, port: int, secret: str | None, count: int | None) -> None:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    # One request at a time: handle_request() returns only once the delivery is counted, so
+    # --count exits right after the last one (a threading server counted it later, or never).
+    server = HTTPServer(("127.0.0.1", port), Handler)
     print(f"Listening on http://127.0.0.1:{server.server_address[1]}/", flush=True)
     try:
         while count is None or received < count:
