@@ -8,7 +8,8 @@ build/contract-coverage` turns the files of every run into the contract-coverage
 `<run>` is a digest of the pytest arguments: `make test` runs pytest twice (the whole suite on
 SQLite, then the API tests on PostgreSQL) into the same directory, and the second run must add
 its records to the first's, not replace them. Repeating the same command replaces only its own
-file; `make test` empties the directory first.
+file; `make test` empties the directory first. Under pytest-xdist each worker writes its own
+`session-<run>-<worker>.jsonl` (the controller's digest, so that a rerun replaces them all).
 
 Three sources:
 - in-process requests (DRF APIClient, Django's test client): a handler on the "taskapi.access"
@@ -117,13 +118,22 @@ class CoverageRecorder:
         self.handler = _InProcessHandler(self)
         self.basetemp: Path | None = None
         run = hashlib.sha256("\0".join(config.invocation_params.args).encode()).hexdigest()
-        self.output = self.directory / f"session-{run[:16]}.jsonl"
+        self.run = getattr(config, "workerinput", {}).get("contract_coverage_run", run[:16])
+        worker = getattr(config, "workerinput", {}).get("workerid")
+        self.output = self.directory / f"session-{self.run}{f'-{worker}' if worker else ''}.jsonl"
 
     # --- pytest hooks ------------------------------------------------------------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:  # type: ignore[no-untyped-def]
+        node.workerinput["contract_coverage_run"] = self.run  # xdist: the workers' file names
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.output.unlink(missing_ok=True)
+        if not hasattr(session.config, "workerinput"):
+            for stale in self.directory.glob(f"session-{self.run}-*.jsonl"):
+                stale.unlink()
         logger = logging.getLogger(ACCESS_LOGGER)
         logger.addHandler(self.handler)
         if logger.getEffectiveLevel() > logging.INFO:
@@ -144,6 +154,8 @@ class CoverageRecorder:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         logging.getLogger(ACCESS_LOGGER).removeHandler(self.handler)
+        if session.config.pluginmanager.has_plugin("dsession"):
+            return  # the xdist controller: it runs no test, and its tmp dir holds the workers'
         try:
             self.basetemp = session.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
         except (AttributeError, OSError):

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -65,3 +67,78 @@ def live_app(tmp_path_factory):
     server.stop()
     # The server's own log lines are outside the per-test guard: check them all at the end.
     assert not HASH.search(server.log()), "a password hash reached the server log"
+
+
+# --- Running side by side (pytest-xdist, `make test`: -n 2 --dist loadgroup) -----------------
+# Shared fixtures cheap enough to make once per worker: no reason to keep their tests together.
+# (pg_server: a private cluster starts in about a second; each stack has its own database.)
+PER_WORKER = {"pg_server", "release", "rendered_overlays"}
+SUITES = (Path(__file__).resolve().parent, Path(__file__).resolve().parents[1] / "contract")
+# The longest work first, so that the other core is never left alone with a long tail: seconds
+# each took in a `make test` run on 2 cores, roughly (pytest --durations, build/test-results).
+LONGEST_FIRST = (
+    "contract/test_schemathesis.py",
+    "tests/bench/test_bench_smoke.py",
+    "contract/test_compat.py",
+    "tests/stack/",
+    "contract/test_clients.py",
+)
+
+
+def _shared_fixtures(item: pytest.Item) -> list[str]:
+    """The fixtures of this project that `item` shares with other tests: session-scoped ones
+    by name, module- or class-scoped ones by name within their module or class."""
+    keys = []
+    for name in item.fixturenames:
+        definitions = item._fixtureinfo.name2fixturedefs.get(name)  # type: ignore[attr-defined]
+        if not definitions or name in PER_WORKER:
+            continue
+        definition = definitions[-1]
+        if definition.scope == "function" or not _defined_here(definition.func):
+            continue
+        if definition.scope in ("session", "package"):
+            keys.append(name)
+        elif definition.scope == "module":
+            keys.append(f"{item.nodeid.split('::')[0]}::{name}")
+        else:
+            keys.append(f"{item.nodeid.rsplit('::', 1)[0]}::{name}")
+    return keys
+
+
+def _defined_here(function) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        path = Path(function.__code__.co_filename).resolve()
+    except AttributeError:
+        return False
+    return any(path.is_relative_to(suite) for suite in SUITES)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, keep the tests that share a server or a database on one worker (one
+    `xdist_group` per set of tests linked by a shared fixture), and start the longest first."""
+    if not hasattr(config, "workerinput"):  # not an xdist worker: one process runs them all
+        return
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    shared = {item.nodeid: _shared_fixtures(item) for item in items}
+    for keys in shared.values():
+        for key in keys[1:]:
+            parent[root(key)] = root(keys[0])
+    for item in items:
+        if shared[item.nodeid]:
+            item.add_marker(pytest.mark.xdist_group(root(shared[item.nodeid][0])))
+
+    def rank(item: pytest.Item) -> int:
+        for index, prefix in enumerate(LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return index
+        return len(LONGEST_FIRST)
+
+    # A stable sort: pytest-django's order (database tests before transactional ones) holds
+    # within each rank.
+    items.sort(key=rank)

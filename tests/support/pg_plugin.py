@@ -6,6 +6,10 @@ pytest-django then creates its test database there, and `start_live_app`
 (tests.support.services) serves the HTTP tests through nginx on the same cluster. The cluster
 is stopped at the end of the session, by `pg_ctl stop -m fast` on its data dir.
 
+With pytest-xdist (`-n 2`) the controller starts the one cluster of the pass and the workers
+attach to it (TASKAPI_TEST_PG, inherited); pytest-django gives each worker its own test database
+(test_taskapi_gw0, ...), and only the controller stops the cluster.
+
 It also registers the `stack` marker, so tests/stack runs with or without it.
 """
 
@@ -13,12 +17,16 @@ from __future__ import annotations
 
 import atexit
 import os
+from pathlib import Path
 
 import pytest
 
 from tests.support.services import PostgresServer
 
 _cluster: PostgresServer | None = None
+_owned = False
+# The controller's cluster, for its xdist workers: "<port> <pid> <root>".
+SHARED = "TASKAPI_TEST_PG"
 
 
 def cluster() -> PostgresServer:
@@ -42,10 +50,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_load_initial_conftests(early_config: pytest.Config, parser, args):  # type: ignore[no-untyped-def]
     # A wrapper runs before every plain implementation, pytest-django's included: DATABASE_URL
     # must be set before it imports the settings.
-    global _cluster
+    global _cluster, _owned
     if early_config.known_args_namespace.taskapi_db == "postgres" and _cluster is None:
-        _cluster = PostgresServer.start()
-        atexit.register(_stop_cluster)
+        shared = os.environ.get(SHARED)
+        if shared and os.environ.get("PYTEST_XDIST_WORKER"):
+            port, pid, root = shared.split(" ", 2)
+            _cluster = PostgresServer(Path(root), int(port), int(pid))
+        else:
+            _cluster = PostgresServer.start()
+            _owned = True
+            atexit.register(_stop_cluster)
+            os.environ[SHARED] = f"{_cluster.port} {_cluster.pid} {_cluster.root}"
         os.environ["TASKAPI_TEST_DB"] = "postgres"
         os.environ["DATABASE_URL"] = _cluster.url("taskapi")
     return (yield)
@@ -68,5 +83,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def _stop_cluster() -> None:
     global _cluster
     if _cluster is not None:
-        _cluster.stop()
+        if _owned:
+            _cluster.stop()
         _cluster = None
