@@ -12,21 +12,38 @@ WORKERS ?= 1
 SYSTEM_PACKAGES := postgresql redis-server nginx wrk chromium openssl systemd
 PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 
-.PHONY: help install run migrate test test-unit test-postgres contract lint fuzz fuzz-postgres \
-        sync-soak system-packages \
+.PHONY: help install run migrate test test-unit test-sqlite test-postgres coverage-report \
+        security-claims contract lint fuzz fuzz-postgres sync-soak system-packages \
         checkov tools clients compat bench bench-smoke bench-pythons lock clean
 
 help:
-	@echo "make run     install, migrate and serve the API on SQLite at http://$(HOST):$(PORT)/"
-	@echo "make test    install (system packages too, as root), then every test"
-	@echo "make lint    ruff, mypy, contract lint"
-	@echo "make fuzz    long Schemathesis run against a live server (random seed)"
-	@echo "make fuzz-postgres  the same on PostgreSQL behind nginx"
-	@echo "make sync-soak  1000 rounds of the changes feed under concurrent writers (SYNC_SEED=N: one)"
-	@echo "make compat  openapi.yaml vs the latest released contract: no break without a new major"
-	@echo "make clients the Python and TypeScript clients of openapi.yaml into build/clients"
-	@echo "make bench   the benchmark: the project, its peers, the Django floor, a raw-ASGI baseline (1M tasks)"
-	@echo "make bench-pythons  the project on Python 3.12 and 3.13 beside 3.11 (10k tasks)"
+	@echo "Everyday:"
+	@echo "  make run            install, migrate and serve the API on SQLite at http://$(HOST):$(PORT)/"
+	@echo "  make test           install (system packages too, as root), then every test; a table of"
+	@echo "                      each phase's time at the end (XDIST= runs pytest in one process)"
+	@echo "Parts of make test:"
+	@echo "  make test-unit      the unit and in-process HTTP tests (no servers, browser or stack)"
+	@echo "  make test-sqlite    the whole pytest suite on SQLite"
+	@echo "  make test-postgres  the API tests and the contract fuzzing on a private PostgreSQL"
+	@echo "  make contract       the contract tests (contract/) against a live server"
+	@echo "  make lint           ruff, mypy, OpenAPI validation"
+	@echo "  make compat         openapi.yaml vs the latest released contract: no break without a new major"
+	@echo "  make clients        the Python and TypeScript clients of openapi.yaml into build/clients"
+	@echo "  make bench-smoke    the benchmark harness end to end on tiny data (seconds)"
+	@echo "Long runs:"
+	@echo "  make fuzz           long Schemathesis run against a live server (random seed)"
+	@echo "  make fuzz-postgres  the same on PostgreSQL behind nginx"
+	@echo "  make sync-soak      1000 rounds of the changes feed under concurrent writers (SYNC_SEED=N: one)"
+	@echo "  make bench          the benchmark: the project, its peers, the Django floor, a raw-ASGI baseline (1M tasks)"
+	@echo "  make bench-pythons  the project on Python 3.12 and 3.13 beside 3.11 (10k tasks)"
+	@echo "Setup and housekeeping:"
+	@echo "  make install        the virtualenv (.venv) with the pinned dependencies"
+	@echo "  make migrate        apply the migrations to the local SQLite database"
+	@echo "  make system-packages  PostgreSQL, Redis, nginx, wrk, Chromium (apt-get, as root)"
+	@echo "  make tools          the contract linters from npm into .tools/"
+	@echo "  make checkov        checkov in a virtualenv of its own"
+	@echo "  make lock           re-pin every dependency into constraints.txt"
+	@echo "  make clean          remove the virtualenv, caches and build/"
 
 # --- install ----------------------------------------------------------------------------------
 install: $(VENV)/.installed
@@ -129,32 +146,62 @@ system-packages:
 RESULTS := build/test-results
 COVERAGE := build/contract-coverage
 COVERAGE_PLUGIN = -p contract.coverage_plugin --contract-coverage-dir=$(COVERAGE)
+# pytest on both cores (pytest-xdist). Tests that share a server or a database stay on one worker,
+# and the longest start first (tests/conftest.py); xdist must keep that order, not sort groups by
+# size. XDIST= runs everything in one process.
+XDIST ?= -n 2 --dist loadgroup --no-loadscope-reorder
+# Dozens of Python processes (workers, servers, manage.py) import the same modules: let them
+# cache the bytecode (git-ignored __pycache__) even where the environment turns that off.
+PYTEST = PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 
 # Every test: the generated clients (no generator warning), lint, the breaking-change gate against
 # the latest released contract, the suite on SQLite (unit, HTTP, browser, real stack, deploy files,
 # contract, the generated clients against a live server), the API suite and the contract fuzzing
 # again on PostgreSQL, then the contract-coverage table (every documented status reached, nothing
 # undocumented returned) and SECURITY.md's claims, both against this run.
-test: install system-packages checkov tools clients lint compat
-	rm -rf $(RESULTS) $(COVERAGE) && mkdir -p $(RESULTS)
-	$(BIN)/pytest $(COVERAGE_PLUGIN) --junitxml=$(RESULTS)/sqlite.xml
-	$(MAKE) --no-print-directory test-postgres
-	$(BIN)/python -m contract.coverage_report openapi.yaml $(COVERAGE)
-	$(BIN)/python -m tests.support.security_claims SECURITY.md $(RESULTS)/*.xml
+#
+# Each phase is timed (tests/support/phases.py, build/phases.jsonl) and the table is printed at the
+# end, also when a phase fails. Phases joined by "+" run side by side: they install into separate
+# places (.venv, apt, .venv-checkov, .tools).
+TEST_PHASES := install+system-packages+checkov+tools clients lint compat \
+               test-sqlite test-postgres coverage-report security-claims
+PHASES = $(PYTHON) tests/support/phases.py
+
+test:
+	@$(PHASES) reset
+	@rm -rf $(RESULTS) $(COVERAGE) && mkdir -p $(RESULTS)
+	@status=0; for stage in $(TEST_PHASES); do \
+	  $(MAKE) --no-print-directory -j4 --output-sync=target timed-$${stage//+/ timed-} \
+	    || { status=$$?; break; }; \
+	done; echo; $(PHASES) table; exit $$status
+
+timed-%:
+	@$(PHASES) run $* -- $(MAKE) --no-print-directory $*
+
+# The whole suite on SQLite (and tests/stack on its own PostgreSQL, Redis and nginx).
+test-sqlite: install system-packages
+	$(PYTEST) $(XDIST) $(COVERAGE_PLUGIN) --durations=20 --junitxml=$(RESULTS)/sqlite.xml
 
 # The API tests and the contract fuzzing, unchanged, on a private PostgreSQL (and through nginx for
 # the live-server tests).
 test-postgres: install system-packages
-	$(BIN)/pytest -p tests.support.pg_plugin --db=postgres $(COVERAGE_PLUGIN) \
+	$(PYTEST) $(XDIST) -p tests.support.pg_plugin --db=postgres $(COVERAGE_PLUGIN) \
 	  tests/core tests/accounts tests/sync tests/tasks tests/labels tests/webhooks \
 	  contract/test_schemathesis.py \
-	  --junitxml=$(RESULTS)/postgres.xml
+	  --durations=10 --junitxml=$(RESULTS)/postgres.xml
+
+# Against this run's records: every documented status reached, nothing undocumented returned.
+coverage-report: install
+	$(BIN)/python -m contract.coverage_report openapi.yaml $(COVERAGE)
+
+security-claims: install
+	$(BIN)/python -m tests.support.security_claims SECURITY.md $(RESULTS)/*.xml
 
 test-unit: install
-	$(BIN)/pytest tests --ignore=tests/deploy -m "not server and not browser and not stack"
+	$(PYTEST) $(XDIST) tests --ignore=tests/deploy -m "not server and not browser and not stack"
 
 contract: install tools
-	$(BIN)/pytest contract
+	$(PYTEST) $(XDIST) contract
 
 # The breaking-change gate: openapi.yaml against the highest contract/released/X.Y.Z.yaml, rated by
 # redocly diff plus the rules it misses (contract/compat.py; `--rules` lists who checks what).
