@@ -6,9 +6,10 @@ behind nginx.
 
 The seed changes with every commit (derived from the commit hash), so each commit fuzzes new
 cases while a failing run stays reproducible: the seed is printed, and FUZZ_SEED=<seed> replays
-it. `make test` runs 100 examples per operation; `make fuzz` (FUZZ_LONG=1) thousands, with a
-random seed. On failure the Schemathesis output, with a curl command reproducing each failing
-request, is the assertion message. Every failure found becomes an explicit regression test
+it. `make test` gives each operation an example budget (EXAMPLES, fewer for the operations in
+SLOW_OPERATIONS); `make fuzz` (FUZZ_LONG=1) thousands per operation, with a random seed. On
+failure the Schemathesis output, with a curl command reproducing each failing request, is the
+assertion message. Every failure found becomes an explicit regression test
 (tests/core/test_fuzz_regressions.py).
 """
 
@@ -50,7 +51,20 @@ def commit_seed() -> int:
 
 
 SEED = int(os.environ.get("FUZZ_SEED") or (secrets.randbelow(2**31) if LONG else commit_seed()))
-MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or (3000 if LONG else 100))
+# `make test`'s example budget per operation (the fuzzing and stateful phases; the examples and
+# coverage phases run every case the contract defines, whatever the budget). Enough to reach each
+# operation's documented statuses and run every check on each; the long hunt is `make fuzz`.
+EXAMPLES = 25
+# Operations whose every request costs a production password hash (PBKDF2, hundreds of ms) or
+# the whole contract document: at EXAMPLES they took half the fuzzing phase. `make fuzz` gives
+# them as many as the others.
+SLOW_OPERATIONS = {
+    "authLogin": 8,
+    "authDeleteAccount": 8,
+    "authChangePassword": 8,
+    "getContract": 8,
+}
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or (3000 if LONG else EXAMPLES))
 # Short in `make test`, so the run outlives several access tokens and the auth provider has to
 # refresh them (the stats below prove it did). `make fuzz` keeps the production default.
 ACCESS_TOKEN_LIFETIME = os.environ.get("FUZZ_ACCESS_TOKEN_LIFETIME") or ("300" if LONG else "60")
@@ -138,9 +152,28 @@ def contract_server(tmp_path):
         )
 
 
+def schemathesis_config(directory: Path) -> Path:
+    """schemathesis.toml, plus in `make test` the smaller budget of SLOW_OPERATIONS (an
+    operation's own max-examples wins over the command line's)."""
+    text = (REPO / "schemathesis.toml").read_text()
+    if not LONG:
+        text += "\n# make test's budget of the slow operations (contract/test_schemathesis.py)\n"
+        for operation_id, examples in SLOW_OPERATIONS.items():
+            budget = min(examples, MAX_EXAMPLES)
+            text += (
+                f'[[operations]]\ninclude-operation-id = "{operation_id}"\n'
+                f"generation.max-examples = {budget}\n"
+            )
+    path = directory / "schemathesis.toml"
+    path.write_text(text)
+    return path
+
+
 def schemathesis_command(base_url: str, report_dir: Path) -> list[str]:
     return [
         str(BIN / "schemathesis"),
+        "--config-file",
+        str(schemathesis_config(report_dir)),
         "run",
         str(REPO / "openapi.yaml"),
         "--url",
