@@ -76,3 +76,13 @@ def test_uvicorn_answers_a_wrong_host_with_the_same_problem(live_app):
     assert response.json()["detail"] == (
         f"This server does not serve the host 'wrong.example': {SERVED}"
     )
+
+
+def test_a_wrong_host_is_logged_as_one_warning_line_without_a_traceback(client, caplog):
+    with caplog.at_level("INFO", logger="django.security.DisallowedHost"):
+        client.get("/", HTTP_HOST="wrong.example")
+
+    [record] = [r for r in caplog.records if r.name == "django.security.DisallowedHost"]
+    assert record.levelname == "WARNING"
+    assert record.exc_info is None and record.exc_text is None
+    assert "wrong.example" in record.getMessage()

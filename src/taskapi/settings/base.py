@@ -344,7 +344,10 @@ LOG_LEVEL = env.choice("LOG_LEVEL", default="INFO", choices=LOG_LEVELS)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "taskapi.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "taskapi.core.logging.RequestIdFilter"},
+        "client_mistake": {"()": "taskapi.core.logging.ClientMistakeFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -366,5 +369,7 @@ LOGGING = {
         "django.request": {"level": "ERROR", "propagate": True},
         "django.server": {"level": "WARNING"},
         "uvicorn.access": {"level": "WARNING"},
+        # A wrong Host is the client's mistake (core/hosts.py answers it): a line, not an error.
+        "django.security.DisallowedHost": {"filters": ["client_mistake"]},
     },
 }
