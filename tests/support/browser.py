@@ -83,9 +83,14 @@ class PageSession:
         raise TimeoutError(f"page never satisfied: {expression}")
 
 
+# A laptop's browser window: what "the first screen" of a page means in the tests.
+VIEWPORT = (1280, 900)
+
+
 @contextmanager
-def open_page(url: str):
-    """Start a private headless Chromium, open `url`, yield the session; stop that Chromium."""
+def open_page(url: str, *, viewport: tuple[int, int] = VIEWPORT):
+    """Start a private headless Chromium, open `url` in a window of `viewport` (width, height)
+    CSS pixels, yield the session; stop that Chromium."""
     profile = Path(tempfile.mkdtemp(prefix="taskapi-chromium-"))
     process = subprocess.Popen(
         [chromium_path(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
@@ -105,6 +110,14 @@ def open_page(url: str):
             page = PageSession(socket)
             page.call("Network.enable")
             page.call("Page.enable")
+            width, height = viewport
+            page.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=width,
+                height=height,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
             page.call("Page.navigate", url=url)
             yield page
     finally:
