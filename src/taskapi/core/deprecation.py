@@ -14,7 +14,7 @@ requests that use a deprecated parameter, carry
     Sunset: Thu, 15 Jul 2027 00:00:00 GMT           RFC 8594
     Link: </openapi.yaml>; rel="deprecation"; type="application/yaml"
 
-The compatibility policy (README, the contract's description) promises at least
+The compatibility policy (docs/compatibility.md, the contract's description) promises at least
 MINIMUM_NOTICE between the two dates; a contract that breaks that promise, or marks an element
 deprecated without its dates, stops the server at start-up, and contract/test_lint.py fails on it.
 """

@@ -228,7 +228,7 @@ SYNC_TOKEN_MAX_AGE = timedelta(days=SYNC_TOKEN_MAX_AGE_DAYS)
 
 # --- Webhooks (taskapi/webhooks) -------------------------------------------------------------
 # The queue: django-tasks' database backend, in the application's database, so a delivery is
-# enqueued in the same transaction as the change it reports (webhooks/README in README.md).
+# enqueued in the same transaction as the change it reports (docs/webhooks.md, "The queue").
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["webhooks"]}}
 # http:// and loopback receivers: for tests and local runs only (`check --deploy` warns).
 WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
