@@ -1,4 +1,4 @@
-"""The isolation check's own rules (contract/hooks.py), on responses built here."""
+"""The isolation check's own rules (contract/fuzzing/), on responses built here."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from contract.hooks import Answer
+from contract.fuzzing.isolation.replay import Answer
 
 
 def response(headers: dict[str, str], body: bytes = b'{"status":404}') -> requests.Response:
@@ -42,7 +42,7 @@ def test_a_body_that_differs_is_a_difference():
 
 
 def test_a_bulk_probe_names_the_victim_in_every_operation_and_creates_nothing():
-    from contract.hooks import _bulk_probe
+    from contract.fuzzing.isolation.bulk import _bulk_probe
 
     generated = {
         "operations": [
@@ -65,7 +65,7 @@ def test_a_bulk_probe_names_the_victim_in_every_operation_and_creates_nothing():
 
 
 def test_a_bulk_probe_keeps_a_few_generated_operations():
-    from contract.hooks import BULK_PROBE_GENERATED, _bulk_probe
+    from contract.fuzzing.isolation.bulk import BULK_PROBE_GENERATED, _bulk_probe
 
     generated = {"operations": [{"op": "delete", "id": n} for n in range(100)]}
 
@@ -73,7 +73,7 @@ def test_a_bulk_probe_keeps_a_few_generated_operations():
 
 
 def test_a_body_that_is_not_a_batch_is_probed_as_generated():
-    from contract.hooks import _bulk_probe
+    from contract.fuzzing.isolation.bulk import _bulk_probe
 
     assert _bulk_probe({"operations": "x"}, 42, None) == {"operations": "x"}
     assert _bulk_probe([1, 2], 42, None) == [1, 2]
@@ -88,7 +88,7 @@ def _bulk_answer(operations: list, results: list) -> tuple[object, object]:
 
 
 def test_a_400_result_for_an_operation_the_contract_accepts_is_a_failure():
-    from contract.hooks import _check_bulk_results
+    from contract.fuzzing.refusals import _check_bulk_results
 
     answer, case = _bulk_answer(
         [{"op": "create", "body": {"title": "fine"}}], [{"status": 400, "body": {}}]
@@ -99,7 +99,7 @@ def test_a_400_result_for_an_operation_the_contract_accepts_is_a_failure():
 
 
 def test_an_operation_the_contract_rejects_must_be_refused():
-    from contract.hooks import _check_bulk_results
+    from contract.fuzzing.refusals import _check_bulk_results
 
     answer, case = _bulk_answer(
         [{"op": "create", "body": {"title": "x", "completed": "yes"}}], [{"status": 201}]
@@ -111,7 +111,7 @@ def test_an_operation_the_contract_rejects_must_be_refused():
 
 # Found by the fuzzer: schemathesis labelled this positive, but the title's pattern refuses it.
 def test_a_title_of_a_control_character_that_python_strips_may_be_a_400_result():
-    from contract.hooks import _check_bulk_results
+    from contract.fuzzing.refusals import _check_bulk_results
 
     answer, case = _bulk_answer(
         [{"op": "create", "body": {"title": "\x1c"}}, {"op": "delete", "id": 7}],

@@ -1,0 +1,2 @@
+"""The contract run's Schemathesis extensions, one concern per module (contract/hooks.py registers
+them; contract/README.md has the map)."""
