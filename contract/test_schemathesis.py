@@ -203,7 +203,9 @@ def schemathesis_command(base_url: str, report_dir: Path) -> list[str]:
     ]
 
 
-def test_the_api_conforms_to_its_contract_under_schemathesis(contract_server, tmp_path, capsys):
+def test_the_api_conforms_to_its_contract_under_schemathesis(
+    contract_server, tmp_path, capsys, record_property
+):
     # One directory per run: several runs (tox, make test, a developer) may overlap.
     report_dir = REPORTS / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     report_dir.mkdir(parents=True)
@@ -241,6 +243,8 @@ def test_the_api_conforms_to_its_contract_under_schemathesis(contract_server, tm
     # Shown in every run, passing ones too: which seed a commit fuzzed, and how much.
     with capsys.disabled():
         print(f"\n{summary}\n{cases_table(cases)}\nreports: {report_dir}")
+    # The line in the run's summary, also from an xdist worker, whose output is not shown.
+    record_property("figure", f"{summary}; reports: {report_dir}")
 
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     (report_dir / "hook-stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True))

@@ -69,6 +69,23 @@ def live_app(tmp_path_factory):
     assert not HASH.search(server.log()), "a password hash reached the server log"
 
 
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """The figures tests measured (tests/stack's record_figure, the Schemathesis run), from the
+    reports: under xdist the workers' own output is not shown."""
+    figures = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "teardown"
+        for name, value in getattr(report, "user_properties", ())
+        if name == "figure"
+    ]
+    if figures:
+        terminalreporter.section("measured figures")
+        for figure in figures:
+            terminalreporter.write_line(figure)
+
+
 # --- Running side by side (pytest-xdist, `make test`: -n 2 --dist loadgroup) -----------------
 # Shared fixtures cheap enough to make once per worker: no reason to keep their tests together.
 # (pg_server: a private cluster starts in about a second; each stack has its own database.)

@@ -23,19 +23,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "stack: drives the real production stack (pg, redis, nginx)")
 
 
-FIGURES: list[str] = []
+_running: list[pytest.Item] = []
+
+
+@pytest.fixture(autouse=True)
+def _figures_of_this_test(request: pytest.FixtureRequest):
+    _running.append(request.node)
+    yield
+    _running.pop()
 
 
 def record_figure(text: str) -> None:
-    """A measured figure (throughput, timings) for the summary at the end of the run."""
-    FIGURES.append(text)
-
-
-def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
-    if FIGURES:
-        terminalreporter.section("real-stack figures")
-        for line in FIGURES:
-            terminalreporter.write_line(line)
+    """A measured figure (throughput, timings) for the summary at the end of the run: a
+    "figure" property of the running test, which reaches the report from an xdist worker too
+    (tests/conftest.py prints them; the JUnit XML keeps them)."""
+    _running[-1].user_properties.append(("figure", text))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
