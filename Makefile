@@ -147,9 +147,9 @@ RESULTS := build/test-results
 COVERAGE := build/contract-coverage
 COVERAGE_PLUGIN = -p contract.coverage_plugin --contract-coverage-dir=$(COVERAGE)
 # pytest on both cores (pytest-xdist). Tests that share a server or a database stay on one worker,
-# and the longest start first (tests/conftest.py); xdist must keep that order, not sort groups by
-# size. XDIST= runs everything in one process.
-XDIST ?= -n 2 --dist loadgroup --no-loadscope-reorder
+# and the longest start first (tests/support/xdist_groups.py). XDIST= runs everything in one
+# process.
+XDIST ?= -n 2 --dist loadgroup
 # Dozens of Python processes (workers, servers, manage.py) import the same modules: let them
 # cache the bytecode (git-ignored __pycache__) even where the environment turns that off.
 PYTEST = PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
@@ -171,7 +171,8 @@ test:
 	@$(PHASES) reset
 	@rm -rf $(RESULTS) $(COVERAGE) && mkdir -p $(RESULTS)
 	@status=0; for stage in $(TEST_PHASES); do \
-	  $(MAKE) --no-print-directory -j4 --output-sync=target timed-$${stage//+/ timed-} \
+	  parallel=; [[ $$stage == *+* ]] && parallel="-j4 --output-sync=target"; \
+	  $(MAKE) --no-print-directory $$parallel timed-$${stage//+/ timed-} \
 	    || { status=$$?; break; }; \
 	done; echo; $(PHASES) table; exit $$status
 
