@@ -162,19 +162,24 @@ PYTEST = PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 #
 # Each phase is timed (tests/support/phases.py, build/phases.jsonl) and the table is printed at the
 # end, also when a phase fails. Phases joined by "+" run side by side: they install into separate
-# places (.venv, apt, .venv-checkov, .tools).
-TEST_PHASES := install+system-packages+checkov+tools clients lint compat \
-               test-sqlite test-postgres coverage-report security-claims
+# places (.venv, apt, .venv-checkov, .tools). A failed set-up phase stops the run; the checks
+# after it all run, so that one run reports every failure.
+SETUP_PHASES := install+system-packages+checkov+tools clients lint compat
+CHECK_PHASES := test-sqlite test-postgres coverage-report security-claims
 PHASES = $(PYTHON) tests/support/phases.py
 
 test:
 	@$(PHASES) reset
 	@rm -rf $(RESULTS) $(COVERAGE) && mkdir -p $(RESULTS)
-	@status=0; for stage in $(TEST_PHASES); do \
+	@status=0; \
+	for stage in $(SETUP_PHASES); do \
 	  parallel=; [[ $$stage == *+* ]] && parallel="-j4 --output-sync=target"; \
-	  $(MAKE) --no-print-directory $$parallel timed-$${stage//+/ timed-} \
-	    || { status=$$?; break; }; \
-	done; echo; $(PHASES) table; exit $$status
+	  $(MAKE) --no-print-directory $$parallel timed-$${stage//+/ timed-} || { status=$$?; break; }; \
+	done; \
+	if [ $$status = 0 ]; then for phase in $(CHECK_PHASES); do \
+	  $(MAKE) --no-print-directory timed-$$phase || status=$$?; \
+	done; fi; \
+	echo; $(PHASES) table; exit $$status
 
 timed-%:
 	@$(PHASES) run $* -- $(MAKE) --no-print-directory $*
