@@ -137,7 +137,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):  # type: ignore[no-
 
         def _split_scope(self, nodeid: str) -> str:
             if self.groups is None:
-                self.groups = json.loads(self.path.read_text())
+                # No file: no worker collected anything to group (each test its own scope).
+                exists = self.path.exists()
+                self.groups = json.loads(self.path.read_text()) if exists else {}
             return self.groups.get(nodeid, nodeid)
 
     return GroupScheduling(config, log)
