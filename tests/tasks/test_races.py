@@ -300,7 +300,7 @@ def test_a_keyed_bulk_write_and_a_single_write_crossing_it_each_get_an_answer(us
     first, second = TaskFactory(owner=user), TaskFactory(owner=user)
     batch_wrote_first, single_wrote_second = threading.Event(), threading.Event()
     batch_threads: set[int] = set()
-    record = services._record
+    record = services._changes_log
 
     def record_in_step(*, user, task_ids, deleted=False):
         if threading.get_ident() in batch_threads:
@@ -312,7 +312,7 @@ def test_a_keyed_bulk_write_and_a_single_write_crossing_it_each_get_an_answer(us
         single_wrote_second.set()
         record(user=user, task_ids=task_ids, deleted=deleted)
 
-    monkeypatch.setattr(services, "_record", record_in_step)
+    monkeypatch.setattr(services, "_changes_log", record_in_step)
     operations = [
         {"op": "update", "id": first.pk, "body": {"title": "batch"}},
         {"op": "update", "id": second.pk, "body": {"title": "batch"}},
