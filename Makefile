@@ -161,10 +161,11 @@ PYTEST = PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 # undocumented returned) and SECURITY.md's claims, both against this run.
 #
 # Each phase is timed (tests/support/phases.py, build/phases.jsonl) and the table is printed at the
-# end, also when a phase fails. Phases joined by "+" run side by side: they install into separate
-# places (.venv, apt, .venv-checkov, .tools). A failed set-up phase stops the run; the checks
+# end, also when a phase fails. Phases joined by "+" run side by side: the installs write to
+# separate places (.venv, apt, .venv-checkov, .tools), and so do the clients (build/clients), lint
+# (its caches) and the compat gate (nothing). A failed set-up phase stops the run; the checks
 # after it all run, so that one run reports every failure.
-SETUP_PHASES := install+system-packages+checkov+tools clients lint compat
+SETUP_PHASES := install+system-packages+checkov+tools clients+lint+compat
 CHECK_PHASES := test-sqlite test-postgres coverage-report security-claims
 PHASES = $(PYTHON) tests/support/phases.py
 
