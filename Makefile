@@ -182,8 +182,10 @@ test:
 	done; fi; \
 	echo; $(PHASES) table; exit $$status
 
+# `make -n test` prints the phases' commands without recording times.
+DRY_RUN := $(findstring n,$(firstword -$(MAKEFLAGS)))
 timed-%:
-	@$(PHASES) run $* -- $(MAKE) --no-print-directory $*
+	@$(if $(DRY_RUN),,$(PHASES) run $* -- )$(MAKE) --no-print-directory $*
 
 # The whole suite on SQLite (and tests/stack on its own PostgreSQL, Redis and nginx).
 test-sqlite: install system-packages
