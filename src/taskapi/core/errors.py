@@ -72,6 +72,20 @@ class PreconditionFailed(DomainError):
     detail = "If-Match does not match the current ETag; read the resource again."
 
 
+class PermissionDenied(DomainError):
+    """A member of a project whose role lacks the permission (taskapi.projects.policy). Only
+    ever raised after membership is established: a non-member gets the resource's 404."""
+
+    status = 403
+    type = "/problems/permission-denied"
+    title = "Permission denied."
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(
+            f"Your role in this project does not allow {permission}.", permission=permission
+        )
+
+
 def field_error(field: str | None, code: str, message: str) -> dict[str, Any]:
     return {"field": field, "code": code, "message": message}
 

@@ -5,8 +5,9 @@ An event is recorded inside the transaction that makes its change, after the cha
 that stores it (an outbox) stores it in that transaction, so an event exists exactly when its
 change commits, and a change rolled back leaves none.
 
-A writing app first asks once what the listeners want for the owner (`events_wanted`: one
-question to each listener), renders the representation of only the objects of those types, then
+A writing app first asks once what the listeners want for the owners concerned
+(`events_wanted`: one question to each listener, for all of them; the members of a shared
+project are several), renders the representation of only the objects of those types, then
 calls `events_record` once per type with all the objects of that type. What a listener learnt
 while answering (the webhooks app: the owner's active endpoints) travels with the events, so it
 never asks its tables twice in one write.
@@ -54,7 +55,9 @@ class Wanted:
     contexts: dict[str, Any] = field(default_factory=dict)
 
 
-InterestQuestion = Callable[[int], Interest]
+# Asked for several owners at once (the members of a shared project): owner id -> Interest,
+# leaving out owners it wants nothing for.
+InterestQuestion = Callable[[Sequence[int]], dict[int, Interest]]
 _listeners: dict[str, InterestQuestion] = {}
 
 
@@ -63,14 +66,22 @@ def event_listener_register(*, name: str, interest: InterestQuestion) -> None:
     _listeners[name] = interest
 
 
-def events_wanted(*, owner_id: int) -> Wanted:
-    types: frozenset[str] = frozenset()
-    contexts: dict[str, Any] = {}
+def events_wanted(*, owner_ids: Sequence[int]) -> list[Wanted]:
+    """What the listeners want for each of these owners (one question to each listener for
+    all of them), leaving out owners no listener wants anything for."""
+    if not owner_ids or not _listeners:
+        return []
+    types: dict[int, frozenset[str]] = {}
+    contexts: dict[int, dict[str, Any]] = {}
     for name, interest in _listeners.items():
-        answer = interest(owner_id)
-        types |= answer.types
-        contexts[name] = answer.context
-    return Wanted(owner_id=owner_id, types=types, contexts=contexts)
+        for owner_id, answer in interest(owner_ids).items():
+            types[owner_id] = types.get(owner_id, frozenset()) | answer.types
+            contexts.setdefault(owner_id, {})[name] = answer.context
+    return [
+        Wanted(owner_id=owner_id, types=types[owner_id], contexts=contexts[owner_id])
+        for owner_id in sorted(types)
+        if types[owner_id]
+    ]
 
 
 def events_record(

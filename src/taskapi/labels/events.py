@@ -12,6 +12,6 @@ DELETED = "label.deleted"
 
 
 def label_event_record(*, type: str, label: Label) -> None:
-    wanted = events_wanted(owner_id=label.owner_id)
-    if type in wanted.types:
-        events_record(wanted=wanted, type=type, objects=[(label.pk, LabelOut(label).data)])
+    for wanted in events_wanted(owner_ids=[label.owner_id]):
+        if type in wanted.types:
+            events_record(wanted=wanted, type=type, objects=[(label.pk, LabelOut(label).data)])

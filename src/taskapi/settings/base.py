@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "taskapi.core",
     "taskapi.accounts",
     "taskapi.sync",
+    "taskapi.projects",
     "taskapi.labels",
     "taskapi.tasks",
     "django_tasks",

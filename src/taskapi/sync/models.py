@@ -9,6 +9,14 @@ numbers: whoever sees number N committed also sees every number below it. A read
 remembers the last (seq, object_id) it applied can ask for what comes after it and never miss a
 change. The lock is per user, so writes of different users never wait on each other.
 
+Shared projects (taskapi.projects): `owner` is the *reader*, the user whose feed lists the record.
+A write to a task records it for every member of the task's project, taking each member's counter
+in ascending user id in one statement (no two writers can each hold a counter the other waits
+for), so the argument above holds for each reader on its own: whoever sees their number N
+committed also sees every record below N that concerns them, whoever wrote it. A change of
+membership records the project's tasks for the member who joined (changed) or left (deleted)
+under that member's counter in the same way; docs/sharing.md tells the whole design.
+
 `Change` keeps only the latest change of each object (not a log of every write): a sync returns
 an object once, in its current form, however often it changed, and a deleted object stays
 listed as deleted until its record is purged (SYNC_TOKEN_MAX_AGE + a day, see services).
@@ -42,7 +50,11 @@ class Change(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["kind", "object_id"], name="sync_change_object_unique")
+            # One record per reader and object: an object in a shared project is recorded for
+            # each member who can see it, each in their own order (see the module's docstring).
+            models.UniqueConstraint(
+                fields=["owner", "kind", "object_id"], name="sync_change_reader_object_unique"
+            )
         ]
         indexes = [
             # The feed: one range scan from a position, whatever the user's number of objects.

@@ -6,5 +6,6 @@ class TasksConfig(AppConfig):
     label = "tasks"
 
     def ready(self) -> None:
-        # Connects the receiver that takes a deleted label off its tasks.
-        from taskapi.tasks import labelling  # noqa: F401
+        # Connects the receivers that take a deleted label off its tasks, and that follow
+        # membership changes of projects.
+        from taskapi.tasks import labelling, membership  # noqa: F401

@@ -5,12 +5,14 @@ from typing import Any, ClassVar
 
 import django_filters
 from django import forms
-from django.core.validators import ProhibitNullCharactersValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from taskapi.core.scoping import MAX_ID
+from taskapi.core.scoping import MAX_ID, HasId
+from taskapi.projects import policy
+from taskapi.projects.errors import ProjectNotFound
 from taskapi.tasks.models import Priority, Task, TaskLabel
 
 
@@ -55,7 +57,11 @@ NOT_BLANK = (
     "ordering",
     "parent_id",
     "top_level",
+    "project_id",
+    "assignee",
 )
+# `assignee`: me, none, or a user id.
+ASSIGNEE_PATTERN = r"\A(me|none|[1-9][0-9]{0,18})\Z"
 
 
 class _RepeatedParameter(forms.Widget):
@@ -92,6 +98,7 @@ class TaskFilter(django_filters.FilterSet):
     # FilterSet.__init__ stores `data or QueryDict()`: never None, whatever its stubs allow.
     data: QueryDict | dict[str, Any]
     _form_class: ClassVar[type[Any]]  # set by get_form_class, on this class only
+    user: HasId  # whose list: `assignee=me`, and the policy's question for `project_id`
 
     # Choices, not BooleanFilter: its widget reads "banana" as "no filter" instead of an error.
     completed = django_filters.ChoiceFilter(
@@ -117,6 +124,13 @@ class TaskFilter(django_filters.FilterSet):
     top_level = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")], method="filter_top_level"
     )
+    # The tasks of one project; one the user cannot see is a 404, as the project itself is.
+    project_id = TaskIdFilter(method="filter_project", min_value=1, max_value=MAX_ID)
+    assignee = django_filters.CharFilter(
+        method="filter_assignee",
+        max_length=19,
+        validators=[RegexValidator(ASSIGNEE_PATTERN, "Use me, none or a user id.")],
+    )
     # Validated here with the filters; applied by the paginator, whose seek conditions need it.
     ordering = django_filters.ChoiceFilter(
         choices=[(o, o) for o in ORDERINGS], method="keep_queryset"
@@ -140,6 +154,20 @@ class TaskFilter(django_filters.FilterSet):
 
     def filter_top_level(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
         return queryset.filter(parent__isnull=value == "true")
+
+    def filter_project(self, queryset: QuerySet[Task], name: str, value: int) -> QuerySet[Task]:
+        policy.require(
+            user=self.user, project_id=value, permission=policy.TASK_READ, not_found=ProjectNotFound
+        )
+        return queryset.filter(project_id=value)
+
+    def filter_assignee(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        assignee_id = self.user.id if value == "me" else int(value)
+        if assignee_id > MAX_ID:
+            return queryset.none()
+        return queryset.filter(assignee_id=assignee_id)
 
     def filter_search(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
@@ -173,7 +201,9 @@ class TaskFilter(django_filters.FilterSet):
         return self.form.cleaned_data.get("ordering") or DEFAULT_ORDERING
 
 
-def task_list_filtered(params: Any, queryset: QuerySet[Task]) -> tuple[QuerySet[Task], str]:
+def task_list_filtered(
+    params: Any, queryset: QuerySet[Task], *, user: HasId
+) -> tuple[QuerySet[Task], str]:
     """The tasks the query parameters select and the ordering key they ask for; a 400
     validation problem naming each bad parameter."""
     if not any(name in params for name in TaskFilter.base_filters):
@@ -182,6 +212,7 @@ def task_list_filtered(params: Any, queryset: QuerySet[Task]) -> tuple[QuerySet[
         # form field, 7 % of a worker's time on the plain list (bench/README.md).
         return queryset, DEFAULT_ORDERING
     filters = TaskFilter(params, queryset=queryset)
+    filters.user = user
     return filters.validated_queryset(), filters.ordering_key
 
 
@@ -195,3 +226,21 @@ def _error_details(errors: dict[str, Any]) -> dict[str, list[ErrorDetail]]:
         ]
         for field, field_errors in errors.items()
     }
+
+
+def trash_project_filter(params: Any) -> int | None:
+    """GET /tasks/trash/?project_id=: the id, or None when not given; a 400 if it is no id."""
+    if "project_id" not in params:
+        return None
+    field = TaskIdFormField(min_value=1, max_value=MAX_ID)
+    try:
+        value: int = field.clean(params.get("project_id"))
+    except forms.ValidationError as error:
+        raise ValidationError(
+            {
+                "project_id": [
+                    ErrorDetail(str(m), code=error.code or "invalid") for m in error.messages
+                ]
+            }
+        ) from None
+    return value

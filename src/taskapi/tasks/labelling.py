@@ -2,6 +2,7 @@
 labels, and taking a deleted label off its tasks. Labels live in taskapi.labels; the link rows
 (TaskLabel) are the tasks app's, so only this module writes them."""
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,10 +15,10 @@ from taskapi.core.scoping import HasId
 from taskapi.labels.models import Label
 from taskapi.labels.selectors import label_ids_owned
 from taskapi.labels.signals import label_deleting
-from taskapi.sync.services import change_record
+from taskapi.projects.selectors import member_ids
+from taskapi.sync.services import Entry, changes_record
 from taskapi.tasks import events
 from taskapi.tasks.models import SYNC_KIND, Task, TaskLabel
-from taskapi.tasks.selectors import Owner
 
 
 class UnknownLabel(FieldsInvalid):
@@ -55,16 +56,28 @@ def task_labels_write(*, task_id: int, old: list[int], new: list[int]) -> None:
 @receiver(label_deleting, sender=Label, dispatch_uid="tasks.labelling.label_deleting")
 def _take_label_off_tasks(sender: type[Label], *, owner_id: int, label_id: int, **_: Any) -> None:
     """Its tasks change (their `labels` lose it): new version and `updated_at`, and a change
-    record for those not in the trash (trashed ones are recorded as restored, if ever)."""
-    labelled = Task.objects.filter(owner_id=owner_id, label_links__label_id=label_id)
+    record for those not in the trash (trashed ones are recorded as restored, if ever), for
+    every member of their projects (the version is every member's ETag)."""
+    labelled = Task.objects.filter(label_links__label_id=label_id)
     # Joins and subqueries rather than lists of ids: a label may be on very many tasks.
     changed = labelled.update(version=F("version") + 1, updated_at=timezone.now())
     # Read after the UPDATE, which holds the tasks' rows until the commit: a task trashed
     # between a read before it and the record would be recorded live after its deletion.
-    live = list(labelled.filter(deleted_at__isnull=True).values_list("pk", flat=True))
+    live = list(labelled.filter(deleted_at__isnull=True).values_list("pk", "project_id"))
     # The links go now, not with the label's row after this: the events below render the tasks
     # as GET returns them once this commits, without the label.
     TaskLabel.objects.filter(label_id=label_id).delete()
-    if changed and live:
-        change_record(owner_id=owner_id, kind=SYNC_KIND, object_ids=live)
-        events.task_events_record(user=Owner(owner_id), events={events.UPDATED: live})
+    if not (changed and live):
+        return
+    by_project: dict[int, list[int]] = defaultdict(list)
+    for task_id, project_id in live:
+        by_project[project_id].append(task_id)
+    changes_record(
+        kind=SYNC_KIND,
+        entries=[
+            Entry(member_ids(project_id=project_id), task_ids)
+            for project_id, task_ids in by_project.items()
+        ],
+    )
+    for project_id, task_ids in by_project.items():
+        events.task_events_record(project_id=project_id, events={events.UPDATED: task_ids})

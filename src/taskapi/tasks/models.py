@@ -35,10 +35,28 @@ POSITION_LIMIT = 2**53
 class Task(models.Model):
     Priority = Priority
 
-    # No separate index on owner: every index below starts with it (owner first, then the
-    # ordering key and id), which is what listing and the cascade delete need.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tasks", db_index=False
+    # Every task is in one project (its Inbox unless another is chosen); who may read or write
+    # it is the caller's role there (taskapi.projects.policy). No separate index on project:
+    # every index below starts with it (project first, then the ordering key and id).
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="tasks", db_index=False
+    )
+    # Who created it: kept when that account goes (its tasks in others' projects stay theirs).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="created_tasks",
+        db_index=False,
+    )
+    # A member of the project, or nobody (services keep it so, and unassign a leaving member).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tasks",
     )
     title = models.CharField(max_length=TITLE_MAX_LENGTH)
     description = models.TextField(default="", blank=True)
@@ -66,23 +84,23 @@ class Task(models.Model):
     # Set while the task is in the trash; every selector but the trash's leaves such rows out.
     deleted_at = models.DateTimeField(null=True, blank=True)
     labels = models.ManyToManyField(Label, through="TaskLabel", related_name="tasks")
-    # Another task of the same owner (services enforce it, and the depth and no cycles).
+    # Another task of the same project (services enforce it, and the depth and no cycles).
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
     )
-    # Rank among the siblings (same owner, same parent): see services_positions.py.
+    # Rank among the siblings (same project, same parent): see services_positions.py.
     position = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [
-            models.Index(fields=["owner", "created_at", "id"], name="task_owner_created_idx"),
-            models.Index(fields=["owner", "updated_at", "id"], name="task_owner_updated_idx"),
-            models.Index(fields=["owner", "due_day", "id"], name="task_owner_due_day_idx"),
+            models.Index(fields=["project", "created_at", "id"], name="task_project_created_idx"),
+            models.Index(fields=["project", "updated_at", "id"], name="task_project_updated_idx"),
+            models.Index(fields=["project", "due_day", "id"], name="task_project_due_day_idx"),
             # Partial: they hold only the trash, which is small beside the live tasks.
             models.Index(
-                fields=["owner", "deleted_at", "id"],
+                fields=["project", "deleted_at", "id"],
                 condition=models.Q(deleted_at__isnull=False),
-                name="task_owner_trashed_idx",
+                name="task_project_trashed_idx",
             ),
             models.Index(
                 fields=["deleted_at"],
@@ -91,7 +109,7 @@ class Task(models.Model):
             ),
             # Children of a task or the top-level tasks, in their manual order.
             models.Index(
-                fields=["owner", "parent", "position", "id"], name="task_owner_parent_pos_idx"
+                fields=["project", "parent", "position", "id"], name="task_project_parent_pos_idx"
             ),
         ]
         constraints = [
@@ -133,7 +151,7 @@ class Task(models.Model):
                 | models.Q(due_at__isnull=False, due_day__isnull=False),
                 name="task_due_day_matches_due",
             ),
-            # Backstops of the per-user lock that serializes position writes: no two live
+            # Backstops of the per-project lock that serializes position writes: no two live
             # siblings share a position. Trashed rows keep theirs and are left out, so a live
             # task may take a trashed one's slot; a restore then picks a new position.
             models.UniqueConstraint(
@@ -142,7 +160,7 @@ class Task(models.Model):
                 name="task_child_position_unique",
             ),
             models.UniqueConstraint(
-                fields=["owner", "position"],
+                fields=["project", "position"],
                 condition=models.Q(parent__isnull=True, deleted_at__isnull=True),
                 name="task_top_level_position_unique",
             ),

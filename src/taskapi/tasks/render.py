@@ -35,6 +35,8 @@ TASK_COLUMNS = (
     "label_ids_text",  # selectors._with_label_ids
     "parent_id",
     "position",
+    "project_id",
+    "assignee_id",
     "version",
 )
 
@@ -70,6 +72,8 @@ def task_body(row: Row) -> Body:
         "labels": sorted(int(part) for part in label_ids.split(",")) if label_ids else [],
         "parent_id": row["parent_id"],
         "position": row["position"],
+        "project_id": row["project_id"],
+        "assignee_id": row["assignee_id"],
     }
 
 

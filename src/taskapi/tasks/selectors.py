@@ -1,8 +1,10 @@
 """Every read of tasks goes through task_list (live tasks) or task_trash_list (the trash),
-which scope it to the user.
+which scope it to the projects where the user holds the permission to read them
+(taskapi.projects.policy): a task of a project the user is not a member of does not exist.
 
 `user` is anything with an integer `.id` (the request's light token user or a User row): only
-`owner_id` is ever compared, so no query loads the user.
+the id is ever compared, so no query loads the user. Labels are personal: a task's `labels` are
+the reader's own labels on it, whoever else labelled it.
 """
 
 from collections.abc import Sequence
@@ -14,13 +16,15 @@ from django.db.models import Aggregate, CharField, OuterRef, QuerySet, Subquery
 
 from taskapi.core.compiled import CompiledRead
 from taskapi.core.scoping import HasId, id_check, scoped_get
+from taskapi.projects import policy
+from taskapi.projects.errors import ProjectNotFound
 from taskapi.tasks.errors import TaskNotFound
 from taskapi.tasks.models import Task, TaskLabel
 
 
 @dataclass
 class Owner:
-    """A HasId for code that knows only the owner's id (a signal, a compiled read)."""
+    """A HasId for code that knows only a user's id (a signal, a compiled read)."""
 
     id: int
 
@@ -42,12 +46,10 @@ class _IdList(Aggregate):
         )
 
 
-@cache
-def _label_ids() -> Subquery:
-    """Built once: the same for every user, and annotate() resolves a copy of it each time
-    (building it anew cost 6 % of a single read's CPU, bench/README.md)."""
+def _label_ids(reader_id: int) -> Subquery:
+    """The reader's own labels on each task (another member's labels never show)."""
     ids = (
-        TaskLabel.objects.filter(task_id=OuterRef("pk"))
+        TaskLabel.objects.filter(task_id=OuterRef("pk"), label__owner_id=reader_id)
         .values("task_id")
         .annotate(ids=_IdList("label_id"))
         .values("ids")
@@ -55,20 +57,54 @@ def _label_ids() -> Subquery:
     return Subquery(ids)
 
 
-def _with_label_ids(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """Each task with its label ids (`label_ids_text`, read by Task.label_ids), in the
+def _with_label_ids(tasks: QuerySet[Task], *, reader_id: int) -> QuerySet[Task]:
+    """Each task with the reader's label ids (`label_ids_text`, read by Task.label_ids), in the
     same statement: a correlated subquery on the (task, label) index, not a query per page.
     UPDATE and DELETE querysets drop it (Django clears annotations there)."""
-    return tasks.annotate(label_ids_text=_label_ids())
+    return tasks.annotate(label_ids_text=_label_ids(reader_id))
 
 
 def task_list(*, user: HasId) -> QuerySet[Task]:
-    """The user's tasks, without those in the trash."""
-    return _with_label_ids(Task.objects.filter(owner_id=user.id, deleted_at__isnull=True))
+    """The tasks of every project where the user may read tasks, without those in the trash."""
+    readable = policy.project_ids(user=user, permission=policy.TASK_READ)
+    tasks = Task.objects.filter(project_id__in=readable, deleted_at__isnull=True)
+    return _with_label_ids(tasks, reader_id=user.id)
 
 
 def task_trash_list(*, user: HasId) -> QuerySet[Task]:
-    return _with_label_ids(Task.objects.filter(owner_id=user.id, deleted_at__isnull=False))
+    """The trash of every project where the user may read the trash (not a viewer's)."""
+    readable = policy.project_ids(user=user, permission=policy.TRASH_READ)
+    tasks = Task.objects.filter(project_id__in=readable, deleted_at__isnull=False)
+    return _with_label_ids(tasks, reader_id=user.id)
+
+
+def task_trash_of_project(*, user: HasId, project_id: int) -> QuerySet[Task]:
+    """One project's trash: a non-member's 404 (as the project's), a viewer's 403."""
+    id_check(project_id, not_found=ProjectNotFound)
+    policy.require(
+        user=user, project_id=project_id, permission=policy.TRASH_READ, not_found=ProjectNotFound
+    )
+    tasks = Task.objects.filter(project_id=project_id, deleted_at__isnull=False)
+    return _with_label_ids(tasks, reader_id=user.id)
+
+
+def task_member_trash_list(*, user: HasId) -> QuerySet[Task]:
+    """The trash of every project the user is a member of, whatever the role: where a trashed
+    task is found before the policy decides (a viewer's restore is a 403, not a 404)."""
+    member_of = policy.project_ids(user=user, permission=policy.TASK_READ)
+    return Task.objects.filter(project_id__in=member_of, deleted_at__isnull=False)
+
+
+def task_project_trash(*, project_id: int, reader: HasId) -> QuerySet[Task]:
+    """One project's trash with the reader's labels (an event of a task just trashed: every
+    member who could see it hears of it, a viewer too)."""
+    tasks = Task.objects.filter(project_id=project_id, deleted_at__isnull=False)
+    return _with_label_ids(tasks, reader_id=reader.id)
+
+
+def project_tasks(*, project_id: int) -> QuerySet[Task]:
+    """The live tasks of one project, for services that already checked the user's role."""
+    return Task.objects.filter(project_id=project_id, deleted_at__isnull=True)
 
 
 def task_get(*, user: HasId, task_id: int) -> Task:
@@ -106,4 +142,6 @@ def task_get_for_update(*, user: HasId, task_id: int) -> Task:
 
 
 def task_trashed_get(*, user: HasId, task_id: int) -> Task:
-    return scoped_get(task_trash_list(user=user), object_id=task_id, not_found=TaskNotFound)
+    """A task in the trash of a project the user is a member of (any role: the caller asks the
+    policy next, so that a viewer gets a 403 and a non-member a 404)."""
+    return scoped_get(task_member_trash_list(user=user), object_id=task_id, not_found=TaskNotFound)

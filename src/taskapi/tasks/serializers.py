@@ -49,7 +49,7 @@ class TimeZoneField(StrictCharField):
 class TaskCreateIn(InputSerializer):
     """POST and PUT: `title` required, every other writable field back to its default.
 
-    Only writable fields are declared, so `id`, `owner`, timestamps and unknown fields sent by
+    Only writable fields are declared, so `id`, timestamps and unknown fields sent by
     a client are dropped here and can never reach a write.
     """
 
@@ -70,6 +70,11 @@ class TaskCreateIn(InputSerializer):
     # POST only: the new task goes last under this parent (null: top level). An id that is
     # not one of the user's live tasks, out of range included, is the services' 400.
     parent_id = StrictIdField(allow_null=True, default=None)
+    # POST only: the project to create the task in (left out: the caller's Inbox). Whether the
+    # caller may write there is the policy's (services).
+    project_id = StrictIdField(required=False)
+    # A member of the task's project, or null; checked by the services.
+    assignee_id = StrictIdField(allow_null=True, default=None)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # POST and PUT describe the whole task: a due_at without a zone is meant in UTC, not in
@@ -83,12 +88,15 @@ class TaskReplaceIn(TaskCreateIn):
     # Read-only after creation, ignored like the other read-only fields: reparent by moving.
     # (None drops the inherited field, as DRF documents; the stubs expect a field there.)
     parent_id = None  # type: ignore[assignment]
+    # Moved between projects by taskMove only.
+    project_id = None  # type: ignore[assignment]
 
 
 class TaskPatchIn(PartialInput, TaskCreateIn):
     """PATCH: only the fields sent; no defaults are applied."""
 
     parent_id = None  # type: ignore[assignment]  # dropped, as in TaskReplaceIn
+    project_id = None  # type: ignore[assignment]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         return attrs  # the zone a due_at keeps depends on the task: the service decides
@@ -127,6 +135,8 @@ class TaskOut(serializers.Serializer[Any]):
     position = serializers.IntegerField(
         min_value=-(POSITION_LIMIT - 1), max_value=POSITION_LIMIT - 1, read_only=True
     )
+    project_id = IdField(read_only=True)
+    assignee_id = IdField(allow_null=True)
 
     def to_representation(self, instance: Task) -> dict[str, Any]:
         return {
@@ -145,6 +155,8 @@ class TaskOut(serializers.Serializer[Any]):
             "labels": instance.label_ids,
             "parent_id": instance.parent_id,
             "position": instance.position,
+            "project_id": instance.project_id,
+            "assignee_id": instance.assignee_id,
         }
 
 
@@ -164,3 +176,5 @@ class TaskMoveIn(InputSerializer):
 
     parent_id = StrictIdField(allow_null=True, required=False)
     after_id = StrictIdField(allow_null=True, required=False)
+    # Another project to move the task (and its subtree) to; left out, it stays where it is.
+    project_id = StrictIdField(required=False)

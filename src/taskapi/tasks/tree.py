@@ -1,18 +1,19 @@
-"""Where a task may sit in its owner's tree, decided here for every write that places a task
+"""Where a task may sit in its project's tree, decided here for every write that places a task
 (create, move, restore; bulk creates through create), and the walk of a subtree that trash,
 restore and move share.
 
-The rules: a parent is one of the owner's live tasks (a missing one, another user's and one in
-the trash alike get the same 400), a task never goes under itself or its subtasks, and no task
-ends up deeper than MAX_DEPTH (a top-level task is 1) once its whole subtree is counted.
+The rules: a parent is a live task of the same project (a missing one, one the user cannot see,
+one of another project and one in the trash alike get the same 400), a task never goes under
+itself or its subtasks, and no task ends up deeper than MAX_DEPTH (a top-level task is 1) once
+its whole subtree is counted.
 """
 
 from django.db.models import QuerySet
 
 from taskapi.core.errors import FieldsInvalid
-from taskapi.core.scoping import MAX_ID, HasId
+from taskapi.core.scoping import MAX_ID
 from taskapi.tasks.models import MAX_DEPTH, Task
-from taskapi.tasks.selectors import task_list
+from taskapi.tasks.selectors import project_tasks
 
 NO_SUCH_TASK = "No task with this id exists."
 
@@ -21,29 +22,29 @@ def _refusal(code: str, message: str) -> FieldsInvalid:
     return FieldsInvalid(message, field="parent_id", code=code)
 
 
-def _ancestry(*, user: HasId, parent_id: int) -> list[int] | None:
-    """`parent_id` and its ancestors, nearest first, in one query; None unless it is one of the
-    user's live tasks. At most MAX_DEPTH of them: more already makes any placement too deep."""
+def _ancestry(*, project_id: int, parent_id: int) -> list[int] | None:
+    """`parent_id` and its ancestors, nearest first, in one query; None unless it is a live task
+    of the project. At most MAX_DEPTH of them: more already makes any placement too deep."""
     if not 1 <= parent_id <= MAX_ID:
         return None
     # A live task's ancestors are live: a subtree is trashed whole, and a restore never puts a
     # task under a parent in the trash.
     lookups = ["pk", *("__".join(["parent"] * level) + "_id" for level in range(1, MAX_DEPTH))]
-    rows = list(task_list(user=user).filter(pk=parent_id).values_list(*lookups)[:1])
+    rows = list(project_tasks(project_id=project_id).filter(pk=parent_id).values_list(*lookups)[:1])
     if not rows:
         return None
     return [task_id for task_id in rows[0] if task_id is not None]
 
 
 def placement_refusal(
-    *, user: HasId, parent_id: int | None, height: int = 1, moving_id: int | None = None
+    *, project_id: int, parent_id: int | None, height: int = 1, moving_id: int | None = None
 ) -> FieldsInvalid | None:
     """Why a subtree `height` levels tall (1: a task alone) may not go under `parent_id`
     (None: the top level), or None if it may. `moving_id` is the root of a subtree that moves,
     which may not go under itself."""
     if parent_id is None:
         return None
-    ancestry = _ancestry(user=user, parent_id=parent_id)
+    ancestry = _ancestry(project_id=project_id, parent_id=parent_id)
     if ancestry is None:
         return _refusal("does_not_exist", NO_SUCH_TASK)
     if moving_id is not None and moving_id in ancestry:
@@ -56,10 +57,12 @@ def placement_refusal(
 
 
 def placement_check(
-    *, user: HasId, parent_id: int | None, height: int = 1, moving_id: int | None = None
+    *, project_id: int, parent_id: int | None, height: int = 1, moving_id: int | None = None
 ) -> None:
     """placement_refusal as a 400."""
-    refusal = placement_refusal(user=user, parent_id=parent_id, height=height, moving_id=moving_id)
+    refusal = placement_refusal(
+        project_id=project_id, parent_id=parent_id, height=height, moving_id=moving_id
+    )
     if refusal is not None:
         raise refusal
 

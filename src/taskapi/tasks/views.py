@@ -18,7 +18,7 @@ from taskapi.tasks.conditions import (
     task_etag,
     version_etag,
 )
-from taskapi.tasks.filters import task_list_filtered
+from taskapi.tasks.filters import task_list_filtered, trash_project_filter
 from taskapi.tasks.idempotency import (
     KEY_PATTERN,
     request_fingerprint,
@@ -34,7 +34,13 @@ from taskapi.tasks.render import (
     task_body,
     task_rows,
 )
-from taskapi.tasks.selectors import task_get, task_list, task_trash_list, task_values_get
+from taskapi.tasks.selectors import (
+    task_get,
+    task_list,
+    task_trash_list,
+    task_trash_of_project,
+    task_values_get,
+)
 from taskapi.tasks.serializers import (
     TaskCreateIn,
     TaskMoveIn,
@@ -77,7 +83,9 @@ def _idempotency_key(request: Request) -> str | None:
 class TaskListView(APIView):
     @schema.task_list
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
-        tasks, ordering = task_list_filtered(request.query_params, task_list(user=request.user))
+        tasks, ordering = task_list_filtered(
+            request.query_params, task_list(user=request.user), user=request.user
+        )
         paginator = TaskCursorPagination(ordering=ordering)
         rows = task_rows(tasks, paginator.sort_key.field)
         page = paginator.paginate_queryset(rows, request, view=self)
@@ -185,6 +193,7 @@ class TaskMoveView(APIView):
             task_id=task_id,
             parent_id=destination.get("parent_id", KEEP_PARENT),
             after_id=destination.get("after_id"),
+            project_id=destination.get("project_id"),
             expected_versions=expected,
         )
         return Response(TaskOut(task).data, headers={"ETag": task_etag(task)})
@@ -194,7 +203,11 @@ class TaskTrashListView(APIView):
     @schema.task_trash_list
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
         paginator = TaskCursorPagination(ordering="-deleted_at")
-        rows = task_rows(task_trash_list(user=request.user), "deleted_at")
+        trash = task_trash_list(user=request.user)
+        project_id = trash_project_filter(request.query_params)
+        if project_id is not None:
+            trash = task_trash_of_project(user=request.user, project_id=project_id)
+        rows = task_rows(trash, "deleted_at")
         page = paginator.paginate_queryset(rows, request, view=self)
         return json_response(page_body(paginator, page, trashed=True))
 

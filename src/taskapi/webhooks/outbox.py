@@ -5,6 +5,7 @@ serialized once), one `Delivery` per endpoint, and one queue row (django-tasks) 
 attempt. All in the transaction of the change, so they commit or roll back with it.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -20,12 +21,19 @@ from taskapi.webhooks.selectors import endpoints_active
 LISTENER = "webhooks"
 
 
-def endpoints_interest(owner_id: int) -> Interest:
-    """What the owner's active endpoints subscribe to, and the endpoints themselves, which
-    the outbox gets back with the events: one query per write (a user has at most 10)."""
-    endpoints = endpoints_active(owner_id=owner_id)
-    types = frozenset(event_type for endpoint in endpoints for event_type in endpoint.event_types)
-    return Interest(types=types, context=endpoints)
+def endpoints_interest(owner_ids: Sequence[int]) -> dict[int, Interest]:
+    """What each owner's active endpoints subscribe to, and the endpoints themselves, which
+    the outbox gets back with the events: one query per write for all the owners (the members
+    of a shared project), each of whom has at most 10."""
+    return {
+        owner_id: Interest(
+            types=frozenset(
+                event_type for endpoint in endpoints for event_type in endpoint.event_types
+            ),
+            context=endpoints,
+        )
+        for owner_id, endpoints in endpoints_active(owner_ids=owner_ids).items()
+    }
 
 
 def event_body(*, event_id: str, type: str, occurred_at: Any, data: dict[str, Any]) -> str:

@@ -1,0 +1,46 @@
+from taskapi.core.errors import Conflict, FieldsInvalid, NotFound
+
+
+class ProjectNotFound(NotFound):
+    # One body for "missing" and "not a member": a difference would confirm the id exists.
+    title = "Project not found."
+    detail = "No project with this id exists."
+
+
+class MemberNotFound(NotFound):
+    title = "Member not found."
+    detail = "No member with this user id is in this project."
+
+
+class InvitationNotFound(NotFound):
+    title = "Invitation not found."
+    detail = "No pending invitation with this id is addressed to you."
+
+
+class InboxNotShareable(Conflict):
+    title = "The Inbox is personal."
+    detail = "The Inbox cannot be shared, handed over or deleted."
+
+
+class OwnerMustHandOver(Conflict):
+    title = "The owner cannot leave."
+    detail = "Hand the project over to another member before leaving it."
+
+
+class OwnerRoleFixed(Conflict):
+    title = "The owner's role is changed by a hand-over."
+    detail = "Hand the project over (POST /projects/{id}/transfer/) to change who owns it."
+
+
+class AlreadyMember(Conflict):
+    title = "Already a member."
+    detail = "A member of this project already has this email."
+
+
+class AlreadyInvited(Conflict):
+    title = "Already invited."
+    detail = "A pending invitation to this project already has this email."
+
+
+class LimitReached(FieldsInvalid):
+    code = "limit"
