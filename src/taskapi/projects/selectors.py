@@ -1,5 +1,6 @@
 """Reads of projects, scoped to the user: a project they are not a member of does not exist."""
 
+from django.db import connection
 from django.db.models import F, QuerySet
 
 from taskapi.core.scoping import HasId, scoped_get
@@ -40,6 +41,30 @@ def member_ids(*, project_id: int) -> list[int]:
         .order_by("user_id")
         .values_list("user_id", flat=True)
     )
+
+
+# PostgreSQL: the members, and a KEY SHARE lock on the project's row until the transaction ends.
+_MEMBERS_LOCKED = (
+    "SELECT m.user_id FROM projects_membership m JOIN projects_project p ON p.id = m.project_id "
+    "WHERE p.id = %s ORDER BY m.user_id FOR KEY SHARE OF p"
+)
+
+
+def readers_locked(*, project_id: int) -> list[int]:
+    """The members who read a write to the project's tasks, ascending, with the project's row
+    held (FOR KEY SHARE) until the transaction ends.
+
+    Membership changes lock the row FOR UPDATE (services._require), so a task write and a
+    membership change of one project take turns: a write never records for a member list that
+    a join or a departure changes before it commits (the joiner would miss the write; the one
+    who left would be told of it). Task writes among themselves do not wait on this lock.
+    On SQLite write transactions are serialized anyway.
+    """
+    if connection.vendor != "postgresql":
+        return member_ids(project_id=project_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_MEMBERS_LOCKED, [project_id])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def is_member(*, user_id: int, project_id: int) -> bool:

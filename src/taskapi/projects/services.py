@@ -36,14 +36,15 @@ INVITATION_TTL = timedelta(days=14)
 
 def _require(*, user: HasId, project_id: int, permission: str) -> Project:
     """The project, locked for this transaction, if the user holds `permission` there (a
-    non-member's 404, a member's 403). Locked: membership changes of one project take turns,
-    and a task write placing tasks in it waits (taskapi.tasks.services)."""
+    non-member's 404, a member's 403). Locked FOR UPDATE: membership changes of one project take
+    turns, and every task write in it waits (selectors.readers_locked), so no write records its
+    change for a member list that changes before it commits."""
     if not 1 <= project_id <= MAX_ID:
         raise ProjectNotFound()
     policy.require(
         user=user, project_id=project_id, permission=permission, not_found=ProjectNotFound
     )
-    project = Project.objects.select_for_update(no_key=True).filter(pk=project_id).first()
+    project = Project.objects.select_for_update().filter(pk=project_id).first()
     if project is None:
         raise ProjectNotFound()
     return project
@@ -218,8 +219,9 @@ def _invitation_for(*, user: HasId, email: str, invitation_id: int) -> Invitatio
 def invitation_accept(*, user: HasId, email: str, invitation_id: int) -> Project:
     invitation = _invitation_for(user=user, email=email, invitation_id=invitation_id)
     project_id = invitation.project_id
-    # The project's lock: joins of one project take turns with its other membership changes.
-    project = Project.objects.select_for_update(no_key=True).get(pk=project_id)
+    # The project's lock (as _require takes it): the join takes turns with the project's other
+    # membership changes and with its task writes.
+    project = Project.objects.select_for_update().get(pk=project_id)
     if Membership.objects.filter(project_id=project_id, user_id=user.id).exists():
         invitation.delete()
         raise AlreadyMember()
@@ -247,8 +249,9 @@ def invitation_decline(*, user: HasId, email: str, invitation_id: int) -> None:
 def memberships_end(*, user_id: int) -> None:
     """An account is going: the projects it owns are erased (their members lose them), and it
     leaves the others. Inside the deletion's transaction, before its rows go."""
-    for project in Project.objects.filter(owner_id=user_id).select_for_update(no_key=True):
+    for project in Project.objects.filter(owner_id=user_id).order_by("pk").select_for_update():
         _project_erase(project=project)
     others = Membership.objects.filter(user_id=user_id).values_list("project_id", flat=True)
-    for project_id in list(others):
+    for project_id in sorted(others):
+        list(Project.objects.select_for_update().filter(pk=project_id).values_list("pk"))
         _member_remove(project_id=project_id, user_id=user_id)

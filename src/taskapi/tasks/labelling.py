@@ -15,7 +15,7 @@ from taskapi.core.scoping import HasId
 from taskapi.labels.models import Label
 from taskapi.labels.selectors import label_ids_owned
 from taskapi.labels.signals import label_deleting
-from taskapi.projects.selectors import member_ids
+from taskapi.projects.selectors import readers_locked
 from taskapi.sync.services import Entry, changes_record
 from taskapi.tasks import events
 from taskapi.tasks.models import SYNC_KIND, Task, TaskLabel
@@ -75,7 +75,7 @@ def _take_label_off_tasks(sender: type[Label], *, owner_id: int, label_id: int, 
     changes_record(
         kind=SYNC_KIND,
         entries=[
-            Entry(member_ids(project_id=project_id), task_ids)
+            Entry(readers_locked(project_id=project_id), task_ids)
             for project_id, task_ids in by_project.items()
         ],
     )

@@ -24,7 +24,7 @@ from taskapi.core.purge import purge_in_batches
 from taskapi.core.scoping import MAX_ID, HasId
 from taskapi.projects import policy
 from taskapi.projects.models import Project
-from taskapi.projects.selectors import inbox_id, is_member, member_ids
+from taskapi.projects.selectors import inbox_id, is_member, readers_locked
 from taskapi.sync.services import Entry, change_record, changes_record
 from taskapi.tasks import events
 from taskapi.tasks.due import DUE_FIELDS, due_resolve
@@ -57,10 +57,17 @@ class _Keep(Enum):
 KEEP_PARENT = _Keep.PARENT
 
 
-def _changes_log(*, project_id: int, task_ids: list[int], deleted: bool = False) -> None:
-    """Record the tasks as changed (or deleted) for every member of their project."""
+def _changes_log(
+    *,
+    project_id: int,
+    task_ids: list[int],
+    deleted: bool = False,
+    readers: list[int] | None = None,
+) -> None:
+    """Record the tasks as changed (or deleted) for every member of their project (`readers`,
+    when the caller already read them with readers_locked)."""
     change_record(
-        reader_ids=member_ids(project_id=project_id),
+        reader_ids=readers_locked(project_id=project_id) if readers is None else readers,
         kind=SYNC_KIND,
         object_ids=task_ids,
         deleted=deleted,
@@ -242,6 +249,10 @@ def task_update(
             "version": task.version + 1,
         }
         with transaction.atomic():
+            # Before the row's UPDATE: a membership change of the project, which locks the
+            # project and then writes its tasks (unassigning), waits for this write, or this
+            # write for it; never each for the other.
+            readers = readers_locked(project_id=task.project_id)
             if label_ids is not None:
                 label_ids = labels_checked(user=user, label_ids=label_ids)
             written = (
@@ -252,7 +263,7 @@ def task_update(
             if written:
                 if label_ids is not None:
                     task_labels_write(task_id=task.pk, old=task.label_ids, new=label_ids)
-                _changes_log(project_id=task.project_id, task_ids=[task.pk])
+                _changes_log(project_id=task.project_id, task_ids=[task.pk], readers=readers)
                 event = _update_event(
                     was_completed=task.completed, completed=values.get("completed")
                 )
@@ -336,7 +347,7 @@ def task_move(
         below = descendants(levels)
         if crossing:
             values["project_id"] = target_project
-            kept = member_ids(project_id=target_project)
+            kept = readers_locked(project_id=target_project)
             if task.assignee_id is not None and task.assignee_id not in kept:
                 values["assignee_id"] = None
             if below:
@@ -352,7 +363,7 @@ def task_move(
             raise RuntimeError("a locked task changed under its lock")
         moved = [task.pk, *below] if crossing else [task.pk]
         if crossing:
-            gone = sorted(set(member_ids(project_id=source)) - set(kept))
+            gone = sorted(set(readers_locked(project_id=source)) - set(kept))
             changes_record(
                 kind=SYNC_KIND,
                 entries=[
