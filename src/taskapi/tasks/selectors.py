@@ -71,6 +71,25 @@ def task_list(*, user: HasId) -> QuerySet[Task]:
     return _with_label_ids(tasks, reader_id=user.id)
 
 
+def task_page_source(*, user: HasId, permission: str = policy.TASK_READ) -> QuerySet[Task]:
+    """What a page of GET /tasks/ (or, with TRASH_READ, GET /tasks/trash/) reads from: task_list
+    or task_trash_list with the user's projects read first (one short statement on the
+    membership index), so that the page's statement names them as values.
+
+    With one project (the Inbox alone, most users) the page is `project_id = P`: one range of
+    the (project, ordering key, id) index, however many tasks the table holds. A subquery
+    instead leaves PostgreSQL to sort every task of the user's projects for each page.
+    """
+    projects = list(policy.project_ids(user=user, permission=permission))
+    trashed = permission == policy.TRASH_READ
+    tasks = Task.objects.filter(deleted_at__isnull=not trashed)
+    if len(projects) == 1:
+        tasks = tasks.filter(project_id=projects[0])
+    else:
+        tasks = tasks.filter(project_id__in=projects)
+    return _with_label_ids(tasks, reader_id=user.id)
+
+
 def task_trash_list(*, user: HasId) -> QuerySet[Task]:
     """The trash of every project where the user may read the trash (not a viewer's)."""
     readable = policy.project_ids(user=user, permission=policy.TRASH_READ)

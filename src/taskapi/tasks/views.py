@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from taskapi.core.pagination import page_size_from
 from taskapi.core.requests import AuthenticatedRequest
+from taskapi.projects import policy
 from taskapi.tasks import changes, schema
 from taskapi.tasks.bulk import bulk_operations, task_bulk
 from taskapi.tasks.conditions import (
@@ -36,8 +37,7 @@ from taskapi.tasks.render import (
 )
 from taskapi.tasks.selectors import (
     task_get,
-    task_list,
-    task_trash_list,
+    task_page_source,
     task_trash_of_project,
     task_values_get,
 )
@@ -84,7 +84,7 @@ class TaskListView(APIView):
     @schema.task_list
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
         tasks, ordering = task_list_filtered(
-            request.query_params, task_list(user=request.user), user=request.user
+            request.query_params, task_page_source(user=request.user), user=request.user
         )
         paginator = TaskCursorPagination(ordering=ordering)
         rows = task_rows(tasks, paginator.sort_key.field)
@@ -203,7 +203,7 @@ class TaskTrashListView(APIView):
     @schema.task_trash_list
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
         paginator = TaskCursorPagination(ordering="-deleted_at")
-        trash = task_trash_list(user=request.user)
+        trash = task_page_source(user=request.user, permission=policy.TRASH_READ)
         project_id = trash_project_filter(request.query_params)
         if project_id is not None:
             trash = task_trash_of_project(user=request.user, project_id=project_id)
