@@ -21,23 +21,47 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-def _next_position(owner: User, parent: object) -> int:
+def _inbox(owner: User) -> object:
+    from taskapi.projects.models import Project
+
+    return Project.objects.get(owner=owner, inbox=True)  # every user has one (projects.receivers)
+
+
+def _project_of(task: object) -> object:
+    """Without `project=`: the parent's (a subtask lives in its parent's project), else the
+    owner's Inbox (a fresh user's unless `owner` is given)."""
+    if task.parent is not None:
+        return task.parent.project
+    return _inbox(task.owner if task.owner is not None else UserFactory())
+
+
+def _next_position(project: object, parent: object) -> int:
     from django.db.models import Max
 
     from taskapi.tasks.models import Task
 
-    siblings = Task.objects.filter(owner=owner, parent=parent, deleted_at__isnull=True)
+    siblings = Task.objects.filter(project=project, parent=parent, deleted_at__isnull=True)
     last = siblings.aggregate(last=Max("position"))["last"]
     return 0 if last is None else last + 2**16
 
 
 class TaskFactory(factory.django.DjangoModelFactory):
-    """A valid open task; owned by a fresh user unless `owner` is given."""
+    """A valid open task. `owner=user`: created by that user, in their Inbox (or in `project`,
+    or in the parent's project); `project=` alone: created by the project's owner; neither: in
+    a fresh user's Inbox."""
 
     class Meta:
         model = "tasks.Task"
 
-    owner = factory.SubFactory(UserFactory)
+    class Params:
+        # Not a column any more (tasks live in projects): who creates the task, and whose
+        # Inbox it goes to when no project is given.
+        owner = None
+
+    project = factory.LazyAttribute(_project_of)
+    created_by = factory.LazyAttribute(
+        lambda task: task.owner if task.owner is not None else task.project.owner
+    )
     title = factory.Sequence(lambda n: f"Task {n}")
     due_date = None
     due_at = None
@@ -51,9 +75,10 @@ class TaskFactory(factory.django.DjangoModelFactory):
     )
     # Distinct among siblings, as the services assign them (live siblings may not share one).
     parent = None
-    # Last among its siblings, as the services place a new task (live siblings may not share a
-    # position, and tests mix factory tasks with tasks the services create).
-    position = factory.LazyAttribute(lambda task: _next_position(task.owner, task.parent))
+    # Last among its siblings (same project, same parent), as the services place a new task
+    # (live siblings may not share a position, and tests mix factory tasks with tasks the
+    # services create).
+    position = factory.LazyAttribute(lambda task: _next_position(task.project, task.parent))
 
 
 class LabelFactory(factory.django.DjangoModelFactory):
