@@ -16,8 +16,16 @@ pytestmark = pytest.mark.django_db
 
 
 def _record(user, ids, *, deleted=False) -> int:
+    """The number the transaction took for `user`, read back from its records."""
     with transaction.atomic():
-        return change_record(owner_id=user.id, kind="task", object_ids=ids, deleted=deleted)
+        change_record(reader_ids=[user.id], kind="task", object_ids=ids, deleted=deleted)
+    seqs = set(
+        Change.objects.filter(owner=user, kind="task", object_id__in=ids).values_list(
+            "seq", flat=True
+        )
+    )
+    [seq] = seqs  # one transaction, one number for all its objects
+    return seq
 
 
 def test_each_transaction_takes_the_users_next_number(user):
@@ -29,6 +37,23 @@ def test_numbers_are_per_user(user):
     stranger = UserFactory()
 
     assert (_record(user, [1]), _record(stranger, [2]), _record(user, [3])) == (1, 1, 2)
+
+
+def test_each_reader_gets_the_objects_under_their_own_next_number(user):
+    other = UserFactory()
+    _record(user, [1])
+
+    with transaction.atomic():
+        change_record(reader_ids=[other.id, user.id], kind="task", object_ids=[2, 3])
+
+    records = set(Change.objects.values_list("owner_id", "object_id", "seq"))
+    assert records == {
+        (user.id, 1, 1),
+        (user.id, 2, 2),
+        (user.id, 3, 2),
+        (other.id, 2, 1),
+        (other.id, 3, 1),
+    }
 
 
 def test_an_object_keeps_only_its_latest_change(user):
@@ -61,7 +86,7 @@ def test_recording_in_autocommit_is_refused_because_the_lock_would_not_last():
     user = UserFactory()
 
     with pytest.raises(RuntimeError, match="inside the transaction"):
-        change_record(owner_id=user.id, kind="task", object_ids=[1])
+        change_record(reader_ids=[user.id], kind="task", object_ids=[1])
 
     assert not Change.objects.exists()
 
