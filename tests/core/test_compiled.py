@@ -28,7 +28,7 @@ def _task() -> Task:
         completed_at=datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC),
         due_date=date(2026, 12, 1),
     )
-    for label in (LabelFactory(owner=task.owner), LabelFactory(owner=task.owner)):
+    for label in (LabelFactory(owner=task.created_by), LabelFactory(owner=task.created_by)):
         TaskLabel.objects.create(task=task, label=label)
     return task
 
@@ -37,9 +37,9 @@ def test_a_compiled_read_gives_the_row_values_gives():
     task = _task()
     read = CompiledRead(_build, "owner_id", "task_id")
 
-    rows = read.rows(owner_id=task.owner_id, task_id=task.pk)
+    rows = read.rows(owner_id=task.created_by_id, task_id=task.pk)
 
-    assert rows == [_build(owner_id=task.owner_id, task_id=task.pk).get()]
+    assert rows == [_build(owner_id=task.created_by_id, task_id=task.pk).get()]
     assert rows[0]["completed_at"] == datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
     assert rows[0]["due_date"] == date(2026, 12, 1)
 
@@ -53,9 +53,9 @@ def test_the_second_read_takes_new_values_and_compiles_nothing():
         return _build(**values)
 
     read = CompiledRead(build, "owner_id", "task_id")
-    read.rows(owner_id=first.owner_id, task_id=first.pk)
+    read.rows(owner_id=first.created_by_id, task_id=first.pk)
     with CaptureQueriesContext(connection) as queries:
-        rows = read.rows(owner_id=second.owner_id, task_id=second.pk)
+        rows = read.rows(owner_id=second.created_by_id, task_id=second.pk)
 
     assert [row["id"] for row in rows] == [second.pk]
     assert len(built) == 1
@@ -80,7 +80,7 @@ def test_only_integers_are_taken(value):
 
 def test_a_value_the_sql_does_not_carry_is_refused():
     def build(*, owner_id: int, task_id: int) -> QuerySet[Task, dict[str, Any]]:
-        return Task.objects.filter(owner_id=owner_id).values("id")  # task_id unused
+        return Task.objects.filter(created_by_id=owner_id).values("id")  # task_id unused
 
     read = CompiledRead(build, "owner_id", "task_id")
 
