@@ -1,4 +1,4 @@
-from taskapi.core.errors import Conflict, FieldsInvalid, NotFound
+from taskapi.core.errors import Conflict, NotFound, field_error
 
 
 class ProjectNotFound(NotFound):
@@ -42,5 +42,11 @@ class AlreadyInvited(Conflict):
     detail = "A pending invitation to this project already has this email."
 
 
-class LimitReached(FieldsInvalid):
-    code = "limit"
+class LimitReached(Conflict):
+    """A limit of projects.services refuses the request: a 409 whose `errors` holds one error
+    with field null and code `limit` (openapi.yaml, "Limits"), not the 400 of labels' limit."""
+
+    title = "The request conflicts with the state of the project."
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, errors=[field_error(None, "limit", message)])

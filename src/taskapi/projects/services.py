@@ -57,11 +57,21 @@ def _projects_limit(*, user_id: int) -> None:
         )
 
 
+def _normalised(data: dict[str, Any]) -> dict[str, Any]:
+    """Colours are stored in lower case (a check constraint): the API takes either case."""
+    values = dict(data)
+    if values.get("color") is not None:
+        values["color"] = values["color"].lower()
+    return values
+
+
 @transaction.atomic
 def project_create(*, user: HasId, data: dict[str, Any]) -> Project:
     _projects_limit(user_id=user.id)
     now = timezone.now()
-    project = Project.objects.create(owner_id=user.id, created_at=now, updated_at=now, **data)
+    project = Project.objects.create(
+        owner_id=user.id, created_at=now, updated_at=now, **_normalised(data)
+    )
     Membership.objects.create(project=project, user_id=user.id, role=Role.OWNER, joined_at=now)
     project.role = Role.OWNER.value  # type: ignore[attr-defined]
     return project
@@ -71,7 +81,7 @@ def project_create(*, user: HasId, data: dict[str, Any]) -> Project:
 def project_update(*, user: HasId, project_id: int, changes: dict[str, Any]) -> Project:
     project = _require(user=user, project_id=project_id, permission=policy.PROJECT_UPDATE)
     if changes:
-        for field, value in changes.items():
+        for field, value in _normalised(changes).items():
             setattr(project, field, value)
         project.updated_at = timezone.now()
         project.save(update_fields=[*changes, "updated_at"])
