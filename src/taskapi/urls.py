@@ -5,6 +5,7 @@ urlpatterns = [
     path("auth/", include("taskapi.accounts.urls")),
     path("tasks/", include("taskapi.tasks.urls")),
     path("labels/", include("taskapi.labels.urls")),
+    path("", include("taskapi.projects.urls")),  # /projects/ and /invitations/
     path("webhooks/", include("taskapi.webhooks.urls")),
 ]
 

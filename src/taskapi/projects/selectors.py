@@ -2,8 +2,11 @@
 
 from django.db import connection
 from django.db.models import F, QuerySet
+from django.utils import timezone
 
-from taskapi.core.scoping import HasId, scoped_get
+from taskapi.accounts.models import normalize_email
+from taskapi.core.scoping import HasId, id_check, scoped_get
+from taskapi.projects import policy
 from taskapi.projects.errors import ProjectNotFound
 from taskapi.projects.models import Invitation, Membership, Project
 
@@ -71,9 +74,39 @@ def is_member(*, user_id: int, project_id: int) -> bool:
     return Membership.objects.filter(user_id=user_id, project_id=project_id).exists()
 
 
-def invitation_list(*, project_id: int) -> QuerySet[Invitation]:
-    from django.utils import timezone
+def _pending() -> QuerySet[Invitation]:
+    """Invitations not yet expired, with what their answer shows (project name, inviter)."""
+    return (
+        Invitation.objects.filter(expires_at__gt=timezone.now())
+        .select_related("project", "invited_by")
+        .order_by("pk")
+    )
 
-    return Invitation.objects.filter(project_id=project_id, expires_at__gt=timezone.now()).order_by(
-        "pk"
+
+def invitation_list(*, project_id: int) -> QuerySet[Invitation]:
+    return _pending().filter(project_id=project_id)
+
+
+def project_member_list(*, user: HasId, project_id: int) -> QuerySet[Membership]:
+    """The members of a project where the user holds project:read (else its 404 or a 403)."""
+    _project_require(user=user, project_id=project_id, permission=policy.PROJECT_READ)
+    return member_list(project_id=project_id)
+
+
+def project_invitation_list(*, user: HasId, project_id: int) -> QuerySet[Invitation]:
+    """The pending invitations of a project where the user holds invitation:manage."""
+    _project_require(user=user, project_id=project_id, permission=policy.INVITATION_MANAGE)
+    return invitation_list(project_id=project_id)
+
+
+def my_invitation_list(*, email: str) -> QuerySet[Invitation]:
+    """The pending invitations addressed to this email (the caller's own, read from their
+    account: an invitation names an email, not a user)."""
+    return _pending().filter(email=normalize_email(email))
+
+
+def _project_require(*, user: HasId, project_id: int, permission: str) -> None:
+    id_check(project_id, not_found=ProjectNotFound)  # before the query: SQLite's int64
+    policy.require(
+        user=user, project_id=project_id, permission=permission, not_found=ProjectNotFound
     )
