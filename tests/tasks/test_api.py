@@ -3,6 +3,7 @@
 import pytest
 from django.utils import timezone
 
+from taskapi.projects.models import Project
 from taskapi.tasks.models import IdempotencyRecord, Task
 from tests.factories import TaskFactory
 
@@ -40,8 +41,10 @@ def test_create_returns_201_with_location_and_etag(api_client, user):
         "labels": [],
         "parent_id": None,
         "position": 0,
+        "project_id": Project.objects.get(owner=user, inbox=True).pk,
+        "assignee_id": None,
     }
-    assert task.owner_id == user.id
+    assert task.created_by_id == user.id
 
 
 def test_create_ignores_read_only_owner_and_unknown_fields(api_client, user, other_user):
@@ -63,7 +66,8 @@ def test_create_ignores_read_only_owner_and_unknown_fields(api_client, user, oth
     assert response.status_code == 201
     task = Task.objects.get()
     assert task.pk != 999
-    assert task.owner_id == user.id
+    assert task.created_by_id == user.id
+    assert task.project_id == Project.objects.get(owner=user, inbox=True).pk
     assert task.version == 1
     assert task.completed_at is None
     assert task.created_at.year > 2000
@@ -472,39 +476,40 @@ def test_routes_answer_a_light_token_user(light_client, user):
     assert light_client.get("/tasks/changes/").json()["tasks"][0]["id"] == task_id
     assert light_client.delete(f"/tasks/{task_id}/").status_code == 204
     assert light_client.delete(f"/tasks/trash/{task_id}/").status_code == 204
-    assert Task.objects.filter(owner=user).count() == 0
+    assert Task.objects.filter(created_by=user).count() == 0
 
 
 # --- a write that keeps losing its race ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body", "selector"),
+    ("method", "path", "body", "trashed"),
     [
-        ("put", "/tasks/{id}/", {"title": "mine"}, "task_list"),
-        ("patch", "/tasks/{id}/", {"title": "mine"}, "task_list"),
-        ("post", "/tasks/{id}/restore/", None, "task_trash_list"),
+        ("put", "/tasks/{id}/", {"title": "mine"}, False),
+        ("patch", "/tasks/{id}/", {"title": "mine"}, False),
+        ("post", "/tasks/{id}/restore/", None, True),
     ],
 )
 def test_a_write_that_loses_every_race_is_a_409_that_changed_nothing(
-    api_client, user, monkeypatch, method, path, body, selector
+    api_client, user, monkeypatch, method, path, body, trashed
 ):
     # Forced: a rival write must land between each read and its conditional UPDATE,
-    # MAX_WRITE_ATTEMPTS times in a row; here it lands just before each UPDATE is built.
+    # MAX_WRITE_ATTEMPTS times in a row; here it lands when the service takes the project's
+    # live tasks, after its read (an update: to build the UPDATE; a restore: the siblings).
     from django.db.models import F
 
     from taskapi.tasks import services
 
-    deleted_at = timezone.now() if selector == "task_trash_list" else None
+    deleted_at = timezone.now() if trashed else None
     task = TaskFactory(owner=user, title="theirs", deleted_at=deleted_at)
-    real = getattr(services, selector)
+    real = services.project_tasks
     rivals = []
 
-    def rival_writes_first(*, user):
+    def rival_writes_first(*, project_id):
         rivals.append(Task.objects.filter(pk=task.pk).update(version=F("version") + 1))
-        return real(user=user)
+        return real(project_id=project_id)
 
-    monkeypatch.setattr(services, selector, rival_writes_first)
+    monkeypatch.setattr(services, "project_tasks", rival_writes_first)
 
     response = getattr(api_client, method)(path.format(id=task.pk), body, format="json")
 
