@@ -21,10 +21,11 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-def _inbox(owner: User) -> object:
+def inbox_of(user: User) -> object:
+    """The user's Inbox: every user gets one when created (taskapi.projects.receivers)."""
     from taskapi.projects.models import Project
 
-    return Project.objects.get(owner=owner, inbox=True)  # every user has one (projects.receivers)
+    return Project.objects.get(owner=user, inbox=True)
 
 
 def _project_of(task: object) -> object:
@@ -32,7 +33,7 @@ def _project_of(task: object) -> object:
     owner's Inbox (a fresh user's unless `owner` is given)."""
     if task.parent is not None:
         return task.parent.project
-    return _inbox(task.owner if task.owner is not None else UserFactory())
+    return inbox_of(task.owner if task.owner is not None else UserFactory())
 
 
 def _next_position(project: object, parent: object) -> int:

@@ -10,7 +10,7 @@ from taskapi.sync.models import Change
 from taskapi.tasks.due import ZONE_NAMES, due_resolve, zone_info
 from taskapi.tasks.models import Task
 from taskapi.tasks.services import task_create, task_update
-from tests.factories import TaskFactory
+from tests.factories import TaskFactory, inbox_of
 
 pytestmark = pytest.mark.django_db
 
@@ -282,4 +282,4 @@ def test_due_resolve_keeps_the_instant_of_an_offset_date_time():
 )
 def test_the_database_refuses_due_fields_that_break_the_rules(user, fields):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Task.objects.create(owner=user, title="t", **fields)
+        Task.objects.create(project=inbox_of(user), created_by=user, title="t", **fields)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from taskapi.tasks.models import Task
-from tests.factories import TaskFactory, UserFactory
+from tests.factories import TaskFactory, UserFactory, inbox_of
 from tests.support.pages import page_ids as _ids
 from tests.support.pages import walk_pages as _pages
 
@@ -71,9 +71,17 @@ def test_ties_on_created_at_are_broken_by_id_in_the_same_direction(api_client, u
 
 def test_more_than_a_thousand_ties_page_through(api_client, user):
     # DRF's stock cursor skips ties with an OFFSET capped at 1000 and breaks here.
+    inbox = inbox_of(user)
     Task.objects.bulk_create(
         [
-            Task(owner=user, title=f"t{i}", created_at=T0, updated_at=T0, position=i)
+            Task(
+                project=inbox,
+                created_by=user,
+                title=f"t{i}",
+                created_at=T0,
+                updated_at=T0,
+                position=i,
+            )
             for i in range(1100)
         ]
     )
@@ -291,10 +299,12 @@ def _fresh_owner_with(rows: list[dict]) -> tuple[list[Task], APIClient]:
     tasks.
     """
     owner = UserFactory()
+    inbox = inbox_of(owner)
     tasks = Task.objects.bulk_create(
         [
             Task(
-                owner=owner,
+                project=inbox,
+                created_by=owner,
                 completed_at=row["created_at"] if row["completed"] else None,
                 due_day=row["due_date"],  # what the services derive for an all-day task
                 position=index,
@@ -359,10 +369,11 @@ def test_without_filter_parameters_the_list_is_what_the_filters_would_give(db, p
 
     owner = UserFactory()
     TaskFactory.create_batch(3, owner=owner)
-    queryset = Task.objects.filter(owner=owner)
+    queryset = Task.objects.filter(created_by=owner)
     filters = TaskFilter(params, queryset=queryset)
+    filters.user = owner
 
-    tasks, ordering = task_list_filtered(params, queryset)
+    tasks, ordering = task_list_filtered(params, queryset, user=owner)
 
     assert list(tasks) == list(filters.validated_queryset())
     assert ordering == filters.ordering_key == DEFAULT_ORDERING
@@ -375,6 +386,6 @@ def test_any_filter_parameter_is_still_validated(db, params):
     from taskapi.tasks.filters import task_list_filtered
 
     with pytest.raises(ValidationError) as raised:
-        task_list_filtered(params, Task.objects.none())
+        task_list_filtered(params, Task.objects.none(), user=UserFactory())
 
     assert set(raised.value.detail) == set(params)
