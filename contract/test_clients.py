@@ -3,8 +3,10 @@
 openapi-python-client and openapi-typescript generate from the contract with no warning (any
 warning fails, contract/clients/generate.py), then one consumer scenario runs through each client
 against a real Uvicorn on a fresh SQLite database: register, log in, refresh (rotation and reuse),
-idempotent create and its replay, every page of a filtered list, 304, 412, 200, 204, 404. A
-response that does not parse into the type the contract gives it fails the scenario.
+idempotent create and its replay, every page of a filtered list, 304, 412, 200, 204, 404; then a
+shared project: the owner invites an editor and a viewer, who accept, the editor writes a task
+there, and the viewer's write is the typed 403 naming `task:write`. A response that does not
+parse into the type the contract gives it fails the scenario.
 
 The npm tools live in contract/clients/typescript/node_modules, which `make clients` fills from its
 package-lock.json; when they are missing the tests fail (never skip) and say how to install them.

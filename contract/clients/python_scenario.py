@@ -19,7 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 from cloud_task_api_client import AuthenticatedClient, Client
 from cloud_task_api_client.api.auth import auth_login, auth_refresh, auth_register
 from cloud_task_api_client.api.health import get_contract
+from cloud_task_api_client.api.invitations import (
+    invitation_accept,
+    invitation_create,
+    my_invitation_list,
+)
 from cloud_task_api_client.api.labels import label_create, label_delete, label_list
+from cloud_task_api_client.api.projects import member_list, project_create
 from cloud_task_api_client.api.tasks import (
     task_bulk,
     task_changes,
@@ -35,12 +41,20 @@ from cloud_task_api_client.api.tasks import (
 )
 from cloud_task_api_client.models import (
     InvalidTokenProblem,
+    Invitation,
+    InvitationCreate,
+    InvitationList,
     Label,
     LabelCreate,
     LabelList,
     LoginIn,
+    MemberList,
+    MemberRole,
     NotFoundProblem,
+    PermissionDeniedProblem,
     PreconditionFailedProblem,
+    Project,
+    ProjectCreate,
     RefreshIn,
     RegisterIn,
     Task,
@@ -210,6 +224,80 @@ def bulk_write(client: AuthenticatedClient, open_ids: list[int]) -> None:
     assert replay.headers.get("Idempotent-Replayed") == "true", dict(replay.headers)
 
 
+def sign_up(anonymous: Client, base_url: str, email: str) -> tuple[UserOut, AuthenticatedClient]:
+    registered = auth_register.sync_detailed(
+        client=anonymous, body=RegisterIn(email=email, password=PASSWORD)
+    )
+    user = parsed(registered, 201, UserOut)
+    token = log_in(anonymous, email).access
+    return user, AuthenticatedClient(
+        base_url=base_url, token=token, raise_on_unexpected_status=True
+    )
+
+
+def join(member: AuthenticatedClient, project: Project, role: MemberRole, invited_by: str) -> None:
+    """The invitee finds the invitation addressed to them, accepts it, and cannot accept twice."""
+    mine = parsed(my_invitation_list.sync_detailed(client=member), 200, InvitationList)
+    assert [
+        (item.project_id, item.project_name, item.role, item.invited_by) for item in mine.results
+    ] == [(project.id, project.name, role, invited_by)], mine
+    invitation = mine.results[0]
+    joined = parsed(invitation_accept.sync_detailed(invitation.id, client=member), 200, Project)
+    assert (joined.id, joined.role, joined.inbox) == (project.id, role, False), joined
+    again = invitation_accept.sync_detailed(invitation.id, client=member)
+    assert parsed(again, 404, NotFoundProblem).type_ == "/problems/not-found"
+
+
+def share_a_project(
+    anonymous: Client, base_url: str, owner: AuthenticatedClient, email: str
+) -> None:
+    """Invite an editor and a viewer; the editor works on a task, the viewer's write is a 403."""
+    created = project_create.sync_detailed(
+        client=owner, body=ProjectCreate(name="Engine notes", color="#1F77B4")
+    )
+    project = parsed(created, 201, Project)
+    assert (project.role, project.color, project.inbox) == ("owner", "#1f77b4", False), project
+    roles: tuple[MemberRole, ...] = ("editor", "viewer")
+    emails = {role: f"{role}-{uuid.uuid4().hex[:12]}@example.com" for role in roles}
+    for role, invitee in emails.items():
+        # Before the invitee has an account: an invitation looks none up.
+        invited = invitation_create.sync_detailed(
+            project.id, client=owner, body=InvitationCreate(email=invitee.upper(), role=role)
+        )
+        invitation = parsed(invited, 201, Invitation)
+        assert (invitation.email, invitation.role, invitation.invited_by) == (invitee, role, email)
+        assert invitation.expires_at > invitation.created_at, invitation
+    editor_user, editor = sign_up(anonymous, base_url, emails["editor"])
+    _, viewer = sign_up(anonymous, base_url, emails["viewer"])
+    join(editor, project, "editor", email)
+    join(viewer, project, "viewer", email)
+
+    body = TaskCreate(title="Check the tables", project_id=project.id, assignee_id=editor_user.id)
+    shared = parsed(task_create.sync_detailed(client=editor, body=body), 201, Task)
+    assert (shared.project_id, shared.assignee_id) == (project.id, editor_user.id), shared
+    edited = task_update.sync_detailed(shared.id, client=editor, body=TaskPatch(priority="high"))
+    assert parsed(edited, 200, Task).priority == "high"
+    listed = task_list.sync_detailed(client=owner, project_id=project.id)
+    assert [item.id for item in parsed(listed, 200, TaskPage).results] == [shared.id], listed
+    assert parsed(task_get.sync_detailed(shared.id, client=viewer), 200, Task).id == shared.id
+
+    refused = task_update.sync_detailed(shared.id, client=viewer, body=TaskPatch(completed=True))
+    denied = parsed(refused, 403, PermissionDeniedProblem)
+    assert (denied.type_, denied.status, denied.permission) == (
+        "/problems/permission-denied",
+        403,
+        "task:write",
+    ), denied
+    assert parsed(task_get.sync_detailed(shared.id, client=owner), 200, Task).completed is False
+
+    members = parsed(member_list.sync_detailed(project.id, client=owner), 200, MemberList)
+    assert [(member.email, member.role) for member in members.results] == [
+        (email, "owner"),
+        (emails["editor"], "editor"),
+        (emails["viewer"], "viewer"),
+    ], members
+
+
 def main(base_url: str) -> None:
     anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
 
@@ -304,6 +392,7 @@ def main(base_url: str) -> None:
     ]
 
     bulk_write(client, open_ids[1:])
+    share_a_project(anonymous, base_url, client, email)
     print("python client scenario: every step parsed into its generated model")
 
 

@@ -10,12 +10,14 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import createClient from "openapi-fetch";
+import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "./api.js";
 
 type Schemas = components["schemas"];
 type Task = Schemas["Task"];
 type TokenPair = Schemas["TokenPair"];
+type Project = Schemas["Project"];
+type Api = Client<paths>;
 
 const PASSWORD = "difference-engine-1822";
 // Enough open tasks for three pages of PAGE_SIZE, plus one completed task the filter must drop.
@@ -44,6 +46,8 @@ const TASK_KEYS = everyKeyOf<Task>()([
   "labels",
   "parent_id",
   "position",
+  "project_id",
+  "assignee_id",
 ]);
 const LABEL_KEYS = everyKeyOf<Schemas["Label"]>()([
   "id",
@@ -55,6 +59,28 @@ const LABEL_KEYS = everyKeyOf<Schemas["Label"]>()([
 const PAGE_KEYS = everyKeyOf<Schemas["TaskPage"]>()(["results", "next", "previous"]);
 const USER_KEYS = everyKeyOf<Schemas["UserOut"]>()(["id", "email", "date_joined"]);
 const TOKEN_PAIR_KEYS = everyKeyOf<TokenPair>()(["access", "refresh"]);
+const PROJECT_KEYS = everyKeyOf<Project>()([
+  "id",
+  "name",
+  "color",
+  "inbox",
+  "owner_id",
+  "role",
+  "created_at",
+  "updated_at",
+]);
+const MEMBER_KEYS = everyKeyOf<Schemas["Member"]>()(["user_id", "email", "role", "joined_at"]);
+const INVITATION_KEYS = everyKeyOf<Schemas["Invitation"]>()([
+  "id",
+  "project_id",
+  "project_name",
+  "email",
+  "role",
+  "invited_by",
+  "created_at",
+  "expires_at",
+]);
+const ROLES = everyKeyOf<Record<Schemas["Role"], unknown>>()(["owner", "editor", "viewer"]);
 const PRIORITIES = everyKeyOf<Record<Schemas["Priority"], unknown>>()(["low", "medium", "high"]);
 const PROBLEM_KEYS = ["type", "title", "status", "detail"] as const satisfies readonly (
   keyof Schemas["Problem"]
@@ -88,6 +114,20 @@ function task(body: Task | undefined, what: string): Task {
   assert.equal(checked.time_zone === null, checked.due_at === null, `${what}: time_zone`);
   assert.ok(isTimestamp(checked.created_at) && isTimestamp(checked.updated_at), what);
   assert.ok(checked.labels.every((id) => Number.isInteger(id) && id >= 1), `${what}: labels`);
+  assert.ok(Number.isInteger(checked.project_id) && checked.project_id >= 1, `${what}: project`);
+  assert.ok(checked.assignee_id === null || Number.isInteger(checked.assignee_id), what);
+  return checked;
+}
+
+function project(body: Project | undefined, what: string): Project {
+  const checked = hasFields(body, PROJECT_KEYS, what);
+  assert.ok(Number.isInteger(checked.id) && checked.id >= 1, `${what}: id`);
+  assert.equal(typeof checked.name, "string", `${what}: name`);
+  assert.ok(checked.color === null || /^#[0-9a-f]{6}$/.test(checked.color), `${what}: color`);
+  assert.equal(typeof checked.inbox, "boolean", `${what}: inbox`);
+  assert.ok(Number.isInteger(checked.owner_id), `${what}: owner_id`);
+  assert.ok(ROLES.includes(checked.role), `${what}: role`);
+  assert.ok(isTimestamp(checked.created_at) && isTimestamp(checked.updated_at), what);
   return checked;
 }
 
@@ -118,6 +158,125 @@ function problem<E extends { type: string; status: number }, T extends E["type"]
   assert.equal(error.status, status);
   assert.equal(response.status, status);
   return error as OfType<E, T>;
+}
+
+/** A new user with `email`, logged in: the user, and a client with their access token. */
+async function signUp(baseUrl: string, email: string) {
+  const anonymous = createClient<paths>({ baseUrl });
+  const credentials = { email, password: PASSWORD };
+  const registered = await anonymous.POST("/auth/register/", { body: credentials });
+  assert.equal(registered.response.status, 201);
+  const user = hasFields(registered.data, USER_KEYS, "user");
+  const login = await anonymous.POST("/auth/login/", { body: credentials });
+  const { access } = tokenPair(login.data, "login");
+  const headers = { Authorization: `Bearer ${access}` };
+  return { user, client: createClient<paths>({ baseUrl, headers }) };
+}
+
+/** The invitee finds the invitation addressed to them, accepts it, and cannot accept it twice. */
+async function join(
+  member: Api,
+  invitedTo: Project,
+  role: Schemas["MemberRole"],
+  invitedBy: string,
+): Promise<void> {
+  const mine = await member.GET("/invitations/");
+  assert.equal(mine.response.status, 200);
+  const invitations = (mine.data?.results ?? []).map((item) =>
+    hasFields(item, INVITATION_KEYS, "my invitation"),
+  );
+  assert.deepEqual(
+    invitations.map((item) => [item.project_id, item.project_name, item.role, item.invited_by]),
+    [[invitedTo.id, invitedTo.name, role, invitedBy]],
+  );
+  const path = { invitation_id: invitations[0].id };
+  const accepted = await member.POST("/invitations/{invitation_id}/accept/", { params: { path } });
+  assert.equal(accepted.response.status, 200);
+  const joined = project(accepted.data, "joined project");
+  assert.deepEqual([joined.id, joined.role, joined.inbox], [invitedTo.id, role, false]);
+  const again = await member.POST("/invitations/{invitation_id}/accept/", { params: { path } });
+  problem(again.error, again.response, "/problems/not-found", 404);
+}
+
+/** Invite an editor and a viewer; the editor works on a task, the viewer's write is a 403. */
+async function shareAProject(baseUrl: string, owner: Api, ownerEmail: string): Promise<void> {
+  const created = await owner.POST("/projects/", {
+    body: { name: "Engine notes", color: "#1F77B4" },
+  });
+  assert.equal(created.response.status, 201);
+  const shared = project(created.data, "created project");
+  assert.deepEqual([shared.role, shared.color, shared.inbox], ["owner", "#1f77b4", false]);
+  const emails: Record<Schemas["MemberRole"], string> = {
+    editor: `editor-${randomUUID().slice(0, 12)}@example.com`,
+    viewer: `viewer-${randomUUID().slice(0, 12)}@example.com`,
+  };
+  for (const role of ["editor", "viewer"] as const) {
+    // Before the invitee has an account: an invitation looks none up.
+    const invited = await owner.POST("/projects/{id}/invitations/", {
+      params: { path: { id: shared.id } },
+      body: { email: emails[role].toUpperCase(), role },
+    });
+    assert.equal(invited.response.status, 201);
+    const invitation = hasFields(invited.data, INVITATION_KEYS, "invitation");
+    const expected = [emails[role], role, ownerEmail];
+    assert.deepEqual([invitation.email, invitation.role, invitation.invited_by], expected);
+    assert.ok(Date.parse(invitation.expires_at) > Date.parse(invitation.created_at));
+  }
+  const editor = await signUp(baseUrl, emails.editor);
+  const viewer = await signUp(baseUrl, emails.viewer);
+  await join(editor.client, shared, "editor", ownerEmail);
+  await join(viewer.client, shared, "viewer", ownerEmail);
+
+  const made = await editor.client.POST("/tasks/", {
+    body: { title: "Check the tables", project_id: shared.id, assignee_id: editor.user.id },
+  });
+  assert.equal(made.response.status, 201);
+  const note = task(made.data, "shared task");
+  assert.deepEqual([note.project_id, note.assignee_id], [shared.id, editor.user.id]);
+  const path = { id: note.id };
+  const edited = await editor.client.PATCH("/tasks/{id}/", {
+    params: { path },
+    body: { priority: "high" },
+  });
+  assert.equal(task(edited.data, "edited shared task").priority, "high");
+  const listed = await owner.GET("/tasks/", { params: { query: { project_id: shared.id } } });
+  const projectPage = hasFields(listed.data, PAGE_KEYS, "project's page");
+  assert.deepEqual(
+    projectPage.results.map((item) => item.id),
+    [note.id],
+  );
+  const read = await viewer.client.GET("/tasks/{id}/", { params: { path } });
+  assert.equal(task(read.data, "task the viewer reads").id, note.id);
+
+  const refused = await viewer.client.PATCH("/tasks/{id}/", {
+    params: { path },
+    body: { completed: true },
+  });
+  const denied: Schemas["PermissionDeniedProblem"] = problem(
+    refused.error,
+    refused.response,
+    "/problems/permission-denied",
+    403,
+  );
+  assert.equal(denied.permission, "task:write");
+  const unchanged = await owner.GET("/tasks/{id}/", { params: { path } });
+  assert.equal(task(unchanged.data, "task after the refusal").completed, false);
+
+  const listedMembers = await owner.GET("/projects/{id}/members/", {
+    params: { path: { id: shared.id } },
+  });
+  assert.equal(listedMembers.response.status, 200);
+  const members = (listedMembers.data?.results ?? []).map((item) =>
+    hasFields(item, MEMBER_KEYS, "member"),
+  );
+  assert.deepEqual(
+    members.map((member) => [member.email, member.role]),
+    [
+      [ownerEmail, "owner"],
+      [emails.editor, "editor"],
+      [emails.viewer, "viewer"],
+    ],
+  );
 }
 
 async function main(baseUrl: string): Promise<void> {
@@ -347,6 +506,8 @@ async function main(baseUrl: string): Promise<void> {
   );
   const made = results[0];
   assert.ok("etag" in made && made.body.title === "From a batch");
+
+  await shareAProject(baseUrl, client, email);
   console.log("typescript client scenario: every step matched its contract type");
 }
 
