@@ -17,7 +17,7 @@ from taskapi.tasks.idempotency import (
 from taskapi.tasks.models import IdempotencyRecord, Task
 from taskapi.tasks.selectors import task_get
 from taskapi.tasks.services import task_create, task_trash, task_update
-from tests.factories import TaskFactory
+from tests.factories import TaskFactory, inbox_of
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,11 @@ def test_created_task_takes_the_defaults(user):
     )
     assert task.completed_at is None
     assert task.version == 1
-    assert task.owner_id == user.id
+    assert (task.created_by_id, task.project_id, task.assignee_id) == (
+        user.id,
+        inbox_of(user).pk,
+        None,
+    )
 
 
 def test_task_created_completed_gets_completed_at(user):
@@ -212,7 +216,7 @@ def test_idempotency_keys_belong_to_one_user(user, other_user):
     )
 
     assert not theirs.replayed
-    assert Task.objects.filter(owner=other_user).count() == 1
+    assert Task.objects.filter(created_by=other_user).count() == 1
 
 
 def test_idempotency_key_older_than_a_day_is_used_afresh(user):
