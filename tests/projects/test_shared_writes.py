@@ -144,3 +144,47 @@ def test_labels_are_personal_on_a_shared_task(shared):
     # Another member's label id is refused like a missing one.
     refused = b.patch(f"/tasks/{task_id}/", {"labels": [label_a]}, format="json")
     assert refused.status_code == 400
+
+
+def _bulk(api: APIClient, *operations: dict):
+    return api.post("/tasks/bulk/", {"operations": list(operations)}, format="json")
+
+
+def test_bulk_authorizes_each_operation_and_a_role_refusal_is_the_calls_403(shared):
+    owner, editor, project_id = shared
+    viewer, stranger = UserFactory(), UserFactory()
+    _join(owner, project_id, viewer, role=Role.VIEWER)
+    a, v, s = _client(owner), _client(viewer), _client(stranger)
+    task = a.post("/tasks/", {"title": "shared", "project_id": project_id}, format="json").json()
+    before = a.get(f"/tasks/{task['id']}/")
+
+    refused = _bulk(
+        v,
+        {"op": "create", "body": {"title": "in my inbox"}},
+        {"op": "update", "id": task["id"], "body": {"title": "by the viewer"}},
+    )
+    assert refused.status_code == 403, refused.content
+    assert refused.json()["permission"] == "task:write"
+    # Nothing ran: not the create before the refused update either.
+    assert v.get("/tasks/", {"project_id": project_id}).json()["results"] == [task]
+    assert all(t["title"] != "in my inbox" for t in v.get("/tasks/").json()["results"])
+    after = a.get(f"/tasks/{task['id']}/")
+    assert (after.json(), after.headers["ETag"]) == (before.json(), before.headers["ETag"])
+
+    # A viewer creating in the shared project is refused the same way.
+    create = _bulk(v, {"op": "create", "body": {"title": "x", "project_id": project_id}})
+    assert create.status_code == 403
+
+    # A stranger's id of the shared task is a 404 result, like a missing id: no 403 leaks it.
+    missing = _bulk(s, {"op": "update", "id": task["id"], "body": {"title": "x"}})
+    absent = _bulk(s, {"op": "update", "id": 2**62, "body": {"title": "x"}})
+    assert missing.status_code == absent.status_code == 200
+    assert missing.json() == absent.json()
+    assert missing.json()["results"][0]["status"] == 404
+
+    # An editor's bulk in the shared project runs.
+    done = _bulk(
+        _client(editor), {"op": "update", "id": task["id"], "body": {"title": "by the editor"}}
+    )
+    assert done.status_code == 200
+    assert done.json()["results"][0]["status"] == 200

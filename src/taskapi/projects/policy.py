@@ -12,10 +12,12 @@ caller's 404; member without the permission: PermissionDenied, a 403 naming it),
 `project_ids` for a list. Nothing else compares roles.
 """
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from taskapi.core.errors import DomainError, PermissionDenied
-from taskapi.core.scoping import HasId
+from taskapi.core.scoping import MAX_ID, HasId
 from taskapi.projects.models import Membership, Role
 
 _ALL = frozenset({Role.OWNER.value, Role.EDITOR.value, Role.VIEWER.value})
@@ -86,3 +88,17 @@ def project_ids(*, user: HasId, permission: str) -> QuerySet[Membership, int]:
     if roles != _ALL:
         memberships = memberships.filter(role__in=sorted(roles))
     return memberships.values_list("project_id", flat=True)
+
+
+def require_each(*, user: HasId, project_ids: Iterable[int], permission: str) -> None:
+    """PermissionDenied if the user is a member of any of these projects without `permission`.
+    Projects the user is not a member of pass: whoever names them gets that object's own
+    not-found answer later, as for a missing id."""
+    wanted = {project_id for project_id in project_ids if 1 <= project_id <= MAX_ID}
+    if not wanted:
+        return
+    roles = Membership.objects.filter(user_id=user.id, project_id__in=wanted).values_list(
+        "role", flat=True
+    )
+    if any(role not in PERMISSIONS[permission] for role in roles):
+        raise PermissionDenied(permission)

@@ -9,6 +9,12 @@ Two levels of refusal, on purpose:
   operation, and its refusal - a 400 naming a field of its `body`, a 404, 409 or 412 - is that
   operation's result, not the call's.
 
+Each operation is authorized on its own, all before the first runs (`_authorize`): one that
+names a task or project where the caller's role lacks task:write refuses the whole call with the
+policy's 403 - the contract's result statuses are a closed set (400, 404, 409, 412) - and nothing
+runs. An id the caller cannot see is left to its operation: a 404 (or 400) result, as a missing
+id's. Should a role change while the call runs, the 403 stops the call where it is.
+
 Each operation runs in `transaction.atomic()`: a transaction of its own when the call has no
 Idempotency-Key (nothing is held longer than a single write holds it), a savepoint inside the
 call's one transaction when it has one (idempotency.respond_once: the writes and the stored
@@ -24,10 +30,11 @@ from typing import Any
 from django.db import transaction
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from taskapi.core.errors import DomainError, problem_body
-from taskapi.core.scoping import HasId
+from taskapi.core.errors import DomainError, PermissionDenied, problem_body
+from taskapi.core.scoping import MAX_ID, HasId
+from taskapi.projects import policy
 from taskapi.tasks.conditions import if_match_versions, task_etag
-from taskapi.tasks.selectors import task_get
+from taskapi.tasks.selectors import task_get, task_list
 from taskapi.tasks.serializers import TaskCreateIn, TaskOut, TaskPatchIn
 from taskapi.tasks.services import task_create, task_ensure_version, task_trash, task_update
 
@@ -158,10 +165,30 @@ def _delete(user: HasId, operation: Operation) -> Result:
 APPLY = {CREATE: _create, UPDATE: _update, DELETE: _delete}
 
 
+def _project_named(operation: Operation) -> int | None:
+    """The project a create names in its body (None: the Inbox, or no readable id, which the
+    create itself refuses)."""
+    value = (operation.body or {}).get("project_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _authorize(user: HasId, operations: Sequence[Operation]) -> None:
+    """The policy's 403 for the whole call if any operation needs task:write where the caller's
+    role lacks it (two statements: the tasks' projects, the caller's roles there)."""
+    task_ids = [op.task_id for op in operations if op.task_id is not None and op.task_id <= MAX_ID]
+    projects = {_project_named(op) for op in operations if op.op == CREATE} - {None}
+    if task_ids:
+        visible = task_list(user=user).filter(pk__in=task_ids)
+        projects.update(visible.values_list("project_id", flat=True))
+    policy.require_each(user=user, project_ids=projects, permission=policy.TASK_WRITE)
+
+
 def _apply(user: HasId, operation: Operation) -> Result:
     try:
         with transaction.atomic():
             return APPLY[operation.op](user, operation)
+    except PermissionDenied:
+        raise  # the call's answer, not a result: see the module's docstring
     except (DomainError, ValidationError) as exc:
         body = problem_body(exc)
         return {"status": body["status"], "body": body}
@@ -169,4 +196,5 @@ def _apply(user: HasId, operation: Operation) -> Result:
 
 def task_bulk(*, user: HasId, operations: Sequence[Operation]) -> list[Result]:
     """Apply the operations in order; one result per operation, failed ones included."""
+    _authorize(user, operations)
     return [_apply(user, operation) for operation in operations]
