@@ -17,36 +17,36 @@ class InvitationNotFound(NotFound):
     detail = "No pending invitation with this id is addressed to you."
 
 
-class InboxNotShareable(Conflict):
-    title = "The Inbox is personal."
+class ProjectConflict(Conflict):
+    """A 409 about the state of a project: one title for all (the contract's), the reason in
+    the detail."""
+
+    title = "The request conflicts with the state of the project."
+
+
+class InboxNotShareable(ProjectConflict):
     detail = "The Inbox cannot be shared, handed over or deleted."
 
 
-class OwnerMustHandOver(Conflict):
-    title = "The owner cannot leave."
+class OwnerMustHandOver(ProjectConflict):
     detail = "Hand the project over to another member before leaving it."
 
 
-class OwnerRoleFixed(Conflict):
-    title = "The owner's role is changed by a hand-over."
+class OwnerRoleFixed(ProjectConflict):
     detail = "Hand the project over (POST /projects/{id}/transfer/) to change who owns it."
 
 
-class AlreadyMember(Conflict):
-    title = "Already a member."
+class AlreadyMember(ProjectConflict):
     detail = "A member of this project already has this email."
 
 
-class AlreadyInvited(Conflict):
-    title = "Already invited."
+class AlreadyInvited(ProjectConflict):
     detail = "A pending invitation to this project already has this email."
 
 
-class LimitReached(Conflict):
+class LimitReached(ProjectConflict):
     """A limit of projects.services refuses the request: a 409 whose `errors` holds one error
     with field null and code `limit` (openapi.yaml, "Limits"), not the 400 of labels' limit."""
-
-    title = "The request conflicts with the state of the project."
 
     def __init__(self, message: str) -> None:
         super().__init__(message, errors=[field_error(None, "limit", message)])

@@ -333,6 +333,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name `role`: every role (a member's) and the roles an
+    # invitation or a role change may give.
+    "ENUM_NAME_OVERRIDES": {
+        "Role": "taskapi.projects.models.Role",
+        "GrantableRole": "taskapi.projects.serializers.GRANTABLE",
+    },
 }
 
 # --- Metrics --------------------------------------------------------------------------------
