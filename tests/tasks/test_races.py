@@ -219,8 +219,8 @@ def test_a_label_deleted_while_a_task_write_puts_it_on_ends_with_the_task_change
 
 def test_concurrent_moves_of_siblings_never_share_or_lose_a_position(user, monkeypatch):
     # Every placement is computed, then held for a moment before it is written: without the
-    # per-user lock (services._lock_owner) two moves read the same neighbours and pick the same
-    # position (on PostgreSQL the unique index refuses the second: a 500).
+    # per-project lock (services._lock_projects) two moves read the same neighbours and pick the
+    # same position (on PostgreSQL the unique index refuses the second: a 500).
     from taskapi.tasks import services
 
     compute = services.placement_after
@@ -302,15 +302,15 @@ def test_a_keyed_bulk_write_and_a_single_write_crossing_it_each_get_an_answer(us
     batch_threads: set[int] = set()
     record = services._changes_log
 
-    def record_in_step(*, user, task_ids, deleted=False):
+    def record_in_step(**arguments):
         if threading.get_ident() in batch_threads:
-            record(user=user, task_ids=task_ids, deleted=deleted)
-            if task_ids == [first.pk]:
+            record(**arguments)
+            if arguments["task_ids"] == [first.pk]:
                 batch_wrote_first.set()
                 single_wrote_second.wait(5)  # SQLite: the single write waits for our commit
             return
         single_wrote_second.set()
-        record(user=user, task_ids=task_ids, deleted=deleted)
+        record(**arguments)
 
     monkeypatch.setattr(services, "_changes_log", record_in_step)
     operations = [
@@ -362,7 +362,7 @@ def pause_before_deleting(monkeypatch):
 
     Django's deletion selects the rows (and their subtasks and label links), then deletes them
     by id. A restore committed in between would be erased although the change log lists it as
-    live: the owner lock keeps restores out from before that read.
+    live: the project lock keeps restores out from before that read.
     """
     collected = threading.Event()
     delete = Collector.delete
