@@ -21,6 +21,7 @@ date before due_day existed, so cursors issued then still work.
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -35,6 +36,7 @@ from taskapi.core.scoping import MAX_ID
 from taskapi.tasks.filters import DEFAULT_ORDERING
 from taskapi.tasks.models import Task
 from taskapi.tasks.render import Row
+from taskapi.tasks.selectors import task_page_slice
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -96,9 +98,12 @@ class TaskCursorPagination(StrictCursorPagination):
     # Where the requested page starts (None: the first page), set by paginate_queryset.
     position: SeekPoint | None
 
-    def __init__(self, *, ordering: str = DEFAULT_ORDERING) -> None:
+    def __init__(self, *, ordering: str = DEFAULT_ORDERING, projects: Sequence[int] = ()) -> None:
         self.ordering = ordering
         self.sort_key = SortKey.parse(ordering)
+        # The projects the rows span (selectors.task_page_projects): with several, each page
+        # segment is read project by project (selectors.task_page_slice).
+        self.projects = projects
 
     # --- request parameters -------------------------------------------------------------------
 
@@ -174,7 +179,8 @@ class TaskCursorPagination(StrictCursorPagination):
         rows: list[Row] = []
         for index, has_value in enumerate(segments):
             seek = position if index == 0 else None
-            rows.extend(self._segment(queryset, has_value, descending, seek)[: limit - len(rows)])
+            segment = self._segment(queryset, has_value, descending, seek)
+            rows.extend(task_page_slice(segment, projects=self.projects, limit=limit - len(rows)))
             if len(rows) >= limit:
                 break
         return rows

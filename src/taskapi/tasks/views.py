@@ -37,6 +37,7 @@ from taskapi.tasks.render import (
 )
 from taskapi.tasks.selectors import (
     task_get,
+    task_page_projects,
     task_page_source,
     task_trash_of_project,
     task_values_get,
@@ -83,10 +84,13 @@ def _idempotency_key(request: Request) -> str | None:
 class TaskListView(APIView):
     @schema.task_list
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
+        projects = task_page_projects(user=request.user)
         tasks, ordering = task_list_filtered(
-            request.query_params, task_page_source(user=request.user), user=request.user
+            request.query_params,
+            task_page_source(user=request.user, projects=projects),
+            user=request.user,
         )
-        paginator = TaskCursorPagination(ordering=ordering)
+        paginator = TaskCursorPagination(ordering=ordering, projects=projects)
         rows = task_rows(tasks, paginator.sort_key.field)
         page = paginator.paginate_queryset(rows, request, view=self)
         return json_response(page_body(paginator, page))
@@ -202,11 +206,13 @@ class TaskMoveView(APIView):
 class TaskTrashListView(APIView):
     @schema.task_trash_list
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
-        paginator = TaskCursorPagination(ordering="-deleted_at")
-        trash = task_page_source(user=request.user, permission=policy.TRASH_READ)
+        projects = task_page_projects(user=request.user, permission=policy.TRASH_READ)
+        trash = task_page_source(user=request.user, permission=policy.TRASH_READ, projects=projects)
         project_id = trash_project_filter(request.query_params)
         if project_id is not None:
             trash = task_trash_of_project(user=request.user, project_id=project_id)
+            projects = [project_id]
+        paginator = TaskCursorPagination(ordering="-deleted_at", projects=projects)
         rows = task_rows(trash, "deleted_at")
         page = paginator.paginate_queryset(rows, request, view=self)
         return json_response(page_body(paginator, page, trashed=True))
