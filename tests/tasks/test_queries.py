@@ -1,4 +1,10 @@
-"""SQL statements per request (authentication excluded: the light client needs none)."""
+"""SQL statements per request (authentication excluded: the light client needs none).
+
+Since tasks live in projects (taskapi.projects), a request also asks who may do what: a list
+reads the caller's projects first (_readable), a write to a task asks the caller's role in its
+project (_role), and a write records itself for every member of the project (_record reads the
+members; _events reads them again, then their webhooks).
+"""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -7,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from taskapi.tasks.models import Task
-from tests.factories import LabelFactory, TaskFactory
+from tests.factories import LabelFactory, TaskFactory, inbox_of
 
 pytestmark = pytest.mark.django_db
 
@@ -16,10 +22,12 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 @pytest.fixture
 def many_tasks(user):
+    inbox = inbox_of(user)
     return Task.objects.bulk_create(
         [
             Task(
-                owner=user,
+                project=inbox,
+                created_by=user,
                 title=f"t{i}",
                 created_at=T0 + timedelta(seconds=i // 3),
                 updated_at=T0,
@@ -32,15 +40,28 @@ def many_tasks(user):
     )
 
 
-# Recording a write in the change log (taskapi.sync): one statement on PostgreSQL (a
-# data-modifying CTE), two on SQLite (the counter, then the record).
+# Recording a write in the change log (taskapi.sync): the project's members, who read it
+# (projects.selectors.readers_locked; on PostgreSQL it also holds the project's row), then one
+# statement on PostgreSQL (a data-modifying CTE), two on SQLite (the counters, then the records).
 def _record() -> int:
-    return 1 if connection.vendor == "postgresql" else 2
+    return 1 + (1 if connection.vendor == "postgresql" else 2)
 
 
 def _events() -> int:
-    # Which event types the owner's listeners want (webhooks: one query of the owner's active
+    # The project's members again (tasks.events.task_events_record reads them itself), then
+    # which event types their listeners want (webhooks: one query of all their active
     # endpoints); with none, nothing more is rendered or written (core/events.py).
+    return 2
+
+
+def _role() -> int:
+    # The caller's role in the task's project (projects.policy.require: one membership row).
+    return 1
+
+
+def _readable() -> int:
+    # The ids of the caller's projects (projects.policy.project_ids, one read of the membership
+    # index), which the page's own statement then names as values (tasks.selectors).
     return 1
 
 
@@ -56,7 +77,9 @@ def _count(call) -> tuple[int, object]:
 
 
 @pytest.mark.parametrize("ordering", ["-created_at", "updated_at"])
-def test_list_is_one_query_whatever_the_page_size(light_client, many_tasks, ordering):
+def test_list_is_one_query_and_the_projects_read_whatever_the_page_size(
+    light_client, many_tasks, ordering
+):
     counts = []
     for page_size in (1, 100):
         count, response = _count(
@@ -66,10 +89,13 @@ def test_list_is_one_query_whatever_the_page_size(light_client, many_tasks, orde
         count_next, _ = _count(lambda r=response: light_client.get(r.json()["next"]))
         counts.append((count, count_next))
 
-    assert counts == [(1, 1), (1, 1)]
+    page = 1 + _readable()
+    assert counts == [(page, page), (page, page)]
 
 
-def test_list_by_due_date_is_at_most_two_queries_per_page(light_client, many_tasks):
+def test_list_by_due_date_is_at_most_two_queries_and_the_projects_read_per_page(
+    light_client, many_tasks
+):
     url = "/tasks/?page_size=100&ordering=due_date"
     counts = []
     while url:
@@ -77,12 +103,13 @@ def test_list_by_due_date_is_at_most_two_queries_per_page(light_client, many_tas
         counts.append(count)
         url = response.json()["next"]
 
-    assert max(counts) == 2  # the page where dated tasks end and undated ones begin
-    assert counts.count(2) == 1
+    # The page where dated tasks end and undated ones begin reads twice.
+    assert max(counts) == 2 + _readable()
+    assert counts.count(2 + _readable()) == 1
 
 
 def _lock() -> int:
-    # The per-user lock of writes that place tasks among siblings (services._lock_owner):
+    # The per-project lock of writes that place tasks among siblings (services._lock_projects):
     # a SELECT ... FOR NO KEY UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions need none.
     return 1 if connection.vendor == "postgresql" else 0
 
@@ -116,7 +143,9 @@ def test_get_is_one_query(light_client, user):
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])
-def test_update_is_two_queries_and_the_record_with_or_without_if_match(light_client, user, method):
+def test_update_is_two_queries_the_role_and_the_record_with_or_without_if_match(
+    light_client, user, method
+):
     task = TaskFactory(owner=user)
     call = getattr(light_client, method)
 
@@ -127,10 +156,13 @@ def test_update_is_two_queries_and_the_record_with_or_without_if_match(light_cli
 
     assert (first.status_code, second.status_code) == (200, 200)
     # read the task, one conditional UPDATE
-    assert (plain, guarded) == (2 + _record() + _events(), 2 + _record() + _events())
+    expected = 2 + _role() + _record() + _events()
+    assert (plain, guarded) == (expected, expected)
 
 
-def test_delete_is_two_queries_the_lock_and_the_record_with_or_without_if_match(light_client, user):
+def test_delete_is_two_queries_the_role_the_lock_and_the_record_with_or_without_if_match(
+    light_client, user
+):
     plain_task, guarded_task = TaskFactory.create_batch(2, owner=user)
 
     plain, first = _count(lambda: light_client.delete(f"/tasks/{plain_task.pk}/"))
@@ -140,11 +172,13 @@ def test_delete_is_two_queries_the_lock_and_the_record_with_or_without_if_match(
 
     assert (first.status_code, second.status_code) == (204, 204)
     # The conditional UPDATE, then the (here empty) level of subtasks to trash with it.
-    expected = 2 + _lock() + _record() + _events()
+    expected = 2 + _role() + _lock() + _record() + _events()
     assert (plain, guarded) == (expected, expected)
 
 
-def test_restore_of_a_top_level_task_is_four_queries_the_lock_and_the_record(light_client, user):
+def test_restore_of_a_top_level_task_is_four_queries_the_role_the_lock_and_the_record(
+    light_client, user
+):
     task = TaskFactory(owner=user, deleted_at=T0)
 
     count, response = _count(lambda: light_client.post(f"/tasks/{task.pk}/restore/"))
@@ -152,27 +186,28 @@ def test_restore_of_a_top_level_task_is_four_queries_the_lock_and_the_record(lig
     assert response.status_code == 200
     # Read it from the trash, check its position is free, one conditional UPDATE, the (here
     # empty) level of subtasks trashed with it.
-    assert count == 4 + _lock() + _record() + _events()
+    assert count == 4 + _role() + _lock() + _record() + _events()
 
 
-def test_erase_of_a_task_without_subtasks_is_four_queries_and_the_lock(light_client, user):
+def test_erase_of_a_task_without_subtasks_is_four_queries_the_role_and_the_lock(light_client, user):
     task = TaskFactory(owner=user, deleted_at=T0)
 
     count, response = _count(lambda: light_client.delete(f"/tasks/trash/{task.pk}/"))
 
     assert response.status_code == 204
-    # The owner lock (no restore commits between the cascade's read and its delete), then
+    # The project lock (no restore commits between the cascade's read and its delete), then
     # Django's cascade: select the task, select its subtasks, delete its label links, delete it.
-    assert count == 4 + _lock()
+    assert count == 4 + _role() + _lock()
 
 
-def test_trash_is_one_query_a_page(light_client, user):
+def test_trash_is_one_query_a_page_and_the_projects_read(light_client, user):
     TaskFactory.create_batch(5, owner=user, deleted_at=T0)
 
     first, response = _count(lambda: light_client.get("/tasks/trash/?page_size=2"))
     second, _ = _count(lambda: light_client.get(response.json()["next"]))
 
-    assert (first, second) == (1, 1)
+    # The projects read is of those where the caller may read the trash (not a viewer's).
+    assert (first, second) == (1 + _readable(), 1 + _readable())
 
 
 def test_changes_are_at_most_two_queries_a_page_whatever_the_page_size(light_client):
@@ -206,15 +241,19 @@ def labelled_tasks(user, many_tasks):
     return first, second
 
 
-def test_a_list_of_labelled_tasks_is_still_one_query_a_page(light_client, labelled_tasks):
+def test_a_list_of_labelled_tasks_is_still_one_query_a_page_and_the_projects_read(
+    light_client, labelled_tasks
+):
     count, response = _count(lambda: light_client.get("/tasks/?page_size=100"))
 
     assert response.status_code == 200
     assert all(task["labels"] for task in response.json()["results"])
-    assert count == 1
+    assert count == 1 + _readable()
 
 
-def test_a_label_filtered_list_is_one_query_a_page(light_client, labelled_tasks):
+def test_a_label_filtered_list_is_one_query_a_page_and_the_projects_read(
+    light_client, labelled_tasks
+):
     first, second = labelled_tasks
     url = f"/tasks/?page_size=50&label={first.pk}&label={second.pk}"
     counts = []
@@ -223,7 +262,7 @@ def test_a_label_filtered_list_is_one_query_a_page(light_client, labelled_tasks)
         counts.append(count)
         url = response.json()["next"]
 
-    assert counts == [1, 1, 1]  # 125 tasks carry both labels
+    assert counts == [1 + _readable()] * 3  # 125 tasks carry both labels
 
 
 def test_create_with_labels_checks_them_and_links_them_in_two_more_queries(light_client, user):
@@ -250,8 +289,10 @@ def test_an_update_that_keeps_the_labels_writes_no_link(light_client, user):
         lambda: light_client.patch(f"/tasks/{task.pk}/", {"labels": []}, format="json")
     )
 
-    assert same == 2 + 1 + _record() + _events()  # read, check the label, conditional UPDATE
-    assert other == 2 + 1 + _record() + _events()  # read, conditional UPDATE, delete the link
+    # read, check the label, conditional UPDATE
+    assert same == 2 + 1 + _role() + _record() + _events()
+    # read, conditional UPDATE, delete the link
+    assert other == 2 + 1 + _role() + _record() + _events()
 
 
 # --- POST /tasks/bulk/ -------------------------------------------------------------------------
@@ -261,9 +302,17 @@ def test_an_update_that_keeps_the_labels_writes_no_link(light_client, user):
 # update reads the task, then one conditional UPDATE; delete is one conditional UPDATE.
 # Per operation, before its change record: a create reads the last sibling's position and
 # inserts; an update reads and writes conditionally; a delete writes conditionally and reads the
-# (here empty) level of subtasks. Creates and deletes also take the per-user lock (_lock()).
+# (here empty) level of subtasks. Creates and deletes also take the per-project lock (_lock()),
+# updates and deletes ask the caller's role in the task's project (_role()).
 def _bulk_cost(kind: str) -> int:
-    return {"create": 2 + _lock(), "update": 2, "delete": 2 + _lock()}[kind]
+    return {"create": 2 + _lock(), "update": 2 + _role(), "delete": 2 + _role() + _lock()}[kind]
+
+
+# Once per call, before any operation runs (tasks.bulk._authorize): the caller's roles in the
+# projects of the tasks named, so that a refusal by role is the call's 403 and nothing runs.
+# A batch of creates into the Inbox names no other project and asks nothing.
+def _bulk_call_cost(kind: str) -> int:
+    return 0 if kind == "create" else _role()
 
 
 def _bulk_operations(kind: str, tasks: list[Task]) -> list[dict]:
@@ -297,7 +346,8 @@ def test_bulk_costs_the_same_statements_per_operation_from_1_to_100(light_client
     counts = [_bulk_statements(light_client, user, kind, size, None) for size in (1, 10, 100)]
 
     per_operation = _bulk_cost(kind) + _record() + _events()
-    assert counts == [per_operation, 10 * per_operation, 100 * per_operation]
+    call = _bulk_call_cost(kind)
+    assert counts == [call + per_operation, call + 10 * per_operation, call + 100 * per_operation]
 
 
 @pytest.mark.parametrize("kind", ["create", "update", "delete"])
@@ -307,7 +357,8 @@ def test_bulk_with_a_key_adds_only_the_stored_answer(light_client, user, kind):
     ]
 
     per_operation = _bulk_cost(kind) + _record() + _events()
-    assert counts == [1 + per_operation, 1 + 10 * per_operation, 1 + 100 * per_operation]
+    call = 1 + _bulk_call_cost(kind)  # the stored answer, and the roles
+    assert counts == [call + per_operation, call + 10 * per_operation, call + 100 * per_operation]
 
 
 @pytest.mark.parametrize(
