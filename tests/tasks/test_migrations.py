@@ -1,13 +1,19 @@
-"""Data migrations: existing tasks get their change-log records, so a full sync sees them, and
-the internal due_day that the due filters and the due_date ordering read."""
+"""Data migrations: existing tasks get their change-log records, so a full sync sees them, the
+internal due_day that the due filters and the due_date ordering read, and a project (every user
+gets an Inbox, and their tasks move into it).
 
+Each test starts from a state before projects (the projects app unapplied as well), so that the
+way to the latest state runs the Inbox migration over the users the test made."""
+
+import importlib
 from datetime import UTC, date, datetime
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("tasks", "0002_trash"), ("sync", "0001_initial")]
+NO_PROJECTS = ("projects", None)  # a migration target: the app unapplied
+BEFORE = [("tasks", "0002_trash"), ("sync", "0001_initial"), NO_PROJECTS]
 AFTER = [("tasks", "0003_sync_records")]
 
 
@@ -15,7 +21,8 @@ def _migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
+    applied = [target for target in targets if target[1] is not None]
+    return executor.loader.project_state(applied).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -50,7 +57,7 @@ def _latest():
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_tasks_are_due_on_their_due_date_after_the_due_times_migration():
-    apps = _migrate([("tasks", "0003_sync_records")])
+    apps = _migrate([("tasks", "0003_sync_records"), NO_PROJECTS])
     User, Task = apps.get_model("accounts", "User"), apps.get_model("tasks", "Task")
     ada = User.objects.create(email="ada@example.com")
     dated = Task.objects.create(owner=ada, title="dated", due_date=date(2026, 12, 31))
@@ -71,7 +78,7 @@ def test_existing_tasks_are_due_on_their_due_date_after_the_due_times_migration(
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_tasks_get_positions_per_user_in_creation_order_a_gap_apart():
-    apps = _migrate([("tasks", "0003_sync_records")])
+    apps = _migrate([("tasks", "0003_sync_records"), NO_PROJECTS])
     User, Task = apps.get_model("accounts", "User"), apps.get_model("tasks", "Task")
     ada, bob = (User.objects.create(email=f"{name}@example.com") for name in ("ada", "bob"))
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -91,7 +98,7 @@ def test_existing_tasks_get_positions_per_user_in_creation_order_a_gap_apart():
 
 @pytest.mark.django_db(transaction=True)
 def test_live_subtasks_left_under_a_trashed_task_join_it_in_the_trash_and_the_change_log():
-    apps = _migrate([("tasks", "0006_subtasks")])
+    apps = _migrate([("tasks", "0006_subtasks"), NO_PROJECTS])
     User, Task = apps.get_model("accounts", "User"), apps.get_model("tasks", "Task")
     Counter = apps.get_model("sync", "ChangeCounter")
     ada = User.objects.create(email="ada@example.com")
@@ -119,3 +126,107 @@ def test_live_subtasks_left_under_a_trashed_task_join_it_in_the_trash_and_the_ch
     }
     records = set(Change.objects.values_list("object_id", "seq", "deleted"))
     assert records == {(stray.pk, 42, True), (below.pk, 42, True)}
+
+
+def _migration(app: str, name: str):
+    return importlib.import_module(f"taskapi.{app}.migrations.{name}")
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Both data migrations in batches of one or two rows, so that their loops are walked."""
+    monkeypatch.setattr(_migration("projects", "0002_inboxes"), "BATCH_SIZE", 2)
+    monkeypatch.setattr(_migration("tasks", "0009_tasks_into_inboxes"), "BATCH_SIZE", 1)
+
+
+def _inboxes(apps) -> dict[int, tuple[int, str, list[tuple[int, str]]]]:
+    """Owner id -> (inbox id, name, its memberships as (user id, role))."""
+    Project = apps.get_model("projects", "Project")
+    Membership = apps.get_model("projects", "Membership")
+    return {
+        project.owner_id: (
+            project.pk,
+            project.name,
+            list(Membership.objects.filter(project=project).values_list("user_id", "role")),
+        )
+        for project in Project.objects.filter(inbox=True)
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_user_gets_an_inbox_and_their_tasks_move_into_it(small_batches):
+    apps = _migrate([("tasks", "0007_trash_stray_subtasks"), NO_PROJECTS])
+    User, Task = apps.get_model("accounts", "User"), apps.get_model("tasks", "Task")
+    ada, bob, cy = (User.objects.create(email=f"{name}@example.com") for name in "abc")
+    trashed_at = datetime(2026, 11, 1, tzinfo=UTC)
+    top = Task.objects.create(owner=ada, title="top", position=0)
+    sub = Task.objects.create(owner=ada, title="sub", parent=top, position=0)
+    gone = Task.objects.create(owner=ada, title="gone", position=1, deleted_at=trashed_at)
+    bobs = Task.objects.create(owner=bob, title="bob's", position=0)
+
+    apps = _migrate(_latest())
+
+    inboxes = _inboxes(apps)
+    assert set(inboxes) == {ada.pk, bob.pk, cy.pk}  # cy, without a task, gets one too
+    for user in (ada, bob, cy):
+        _, name, members = inboxes[user.pk]
+        assert (name, members) == ("Inbox", [(user.pk, "owner")])
+    Task = apps.get_model("tasks", "Task")
+    rows = Task.objects.values_list(
+        "pk", "project_id", "created_by_id", "assignee_id", "parent_id", "position", "deleted_at"
+    )
+    assert sorted(rows) == sorted(
+        [
+            (top.pk, inboxes[ada.pk][0], ada.pk, None, None, 0, None),
+            (sub.pk, inboxes[ada.pk][0], ada.pk, None, top.pk, 0, None),
+            (gone.pk, inboxes[ada.pk][0], ada.pk, None, None, 1, trashed_at),
+            (bobs.pk, inboxes[bob.pk][0], bob.pk, None, None, 0, None),
+        ]
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_inbox_migrations_run_again_change_nothing(small_batches):
+    apps = _migrate([("tasks", "0007_trash_stray_subtasks"), NO_PROJECTS])
+    User, Task = apps.get_model("accounts", "User"), apps.get_model("tasks", "Task")
+    ada = User.objects.create(email="ada@example.com")
+    User.objects.create(email="bob@example.com")  # without tasks
+    adas = Task.objects.create(owner=ada, title="ada's", position=0)
+    apps = _migrate(_latest())
+    inboxes = _inboxes(apps)
+    Task = apps.get_model("tasks", "Task")
+    before = sorted(Task.objects.values_list("pk", "project_id", "created_by_id"))
+
+    # Back to before the tasks had projects, keeping the Inboxes (their migration's reverse is a
+    # no-op), and forward again: both data migrations run over what a first run left.
+    _migrate([("projects", "0001_initial")])
+    apps = _migrate(_latest())
+
+    assert _inboxes(apps) == inboxes
+    Task = apps.get_model("tasks", "Task")
+    assert sorted(Task.objects.values_list("pk", "project_id", "created_by_id")) == before
+    assert before == [(adas.pk, inboxes[ada.pk][0], ada.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_task_migration_resumed_fills_only_the_tasks_left_without_a_project(small_batches):
+    apps = _migrate([("tasks", "0008_projects")])
+    User, Task = apps.get_model("accounts", "User"), apps.get_model("tasks", "Task")
+    Project = apps.get_model("projects", "Project")
+    Membership = apps.get_model("projects", "Membership")
+    ada = User.objects.create(email="ada@example.com")
+    # Made in this state by hand (its users had their Inbox from projects' 0002 already).
+    inbox = Project.objects.create(owner=ada, name="Inbox", inbox=True)
+    Membership.objects.create(project=inbox, user=ada, role="owner")
+    elsewhere = Project.objects.create(owner=ada, name="Elsewhere")
+    Membership.objects.create(project=elsewhere, user=ada, role="owner")
+    placed = Task.objects.create(created_by=ada, project=elsewhere, title="placed", position=0)
+    left = Task.objects.create(created_by=ada, title="left", position=0)
+
+    apps = _migrate(_latest())
+
+    Task = apps.get_model("tasks", "Task")
+    assert dict(Task.objects.values_list("pk", "project_id")) == {
+        placed.pk: elsewhere.pk,  # a first run's (or a later write's) project is kept
+        left.pk: inbox.pk,
+    }
