@@ -14,7 +14,7 @@ from taskapi.tasks.services import (
     task_restore,
     task_trash,
 )
-from tests.factories import TaskFactory, UserFactory
+from tests.factories import TaskFactory, UserFactory, inbox_of
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def _new(user, parent=None, title="t") -> Task:
 def _children(user, parent) -> list[int]:
     parent_id = parent.pk if parent is not None else None
     return list(
-        Task.objects.filter(owner=user, parent_id=parent_id, deleted_at__isnull=True)
+        Task.objects.filter(project=inbox_of(user), parent_id=parent_id, deleted_at__isnull=True)
         .order_by("position", "id")
         .values_list("pk", flat=True)
     )
@@ -69,7 +69,7 @@ def test_a_parent_of_another_user_is_refused_like_a_missing_one(user, other_user
 
     assert _field_error(other) == _field_error(missing) == ("parent_id", "does_not_exist")
     assert str(other.value) == str(missing.value)
-    assert not Task.objects.filter(owner=user).exists()
+    assert not Task.objects.filter(created_by=user).exists()
 
 
 def test_a_parent_in_the_trash_is_refused(user):
@@ -205,7 +205,7 @@ def _move_into_the_same_gap(user, tasks, count) -> list[int]:
     """Move `count` tasks, each right after tasks[0]: every move halves the same gap."""
     for task in tasks[2 : 2 + count]:
         task_move(user=user, task_id=task.pk, after_id=tasks[0].pk)
-    return [t.position for t in Task.objects.filter(owner=user).order_by("position")]
+    return [t.position for t in Task.objects.filter(project=inbox_of(user)).order_by("position")]
 
 
 def test_sixteen_moves_fit_into_one_gap_without_renumbering_any_sibling(user):
@@ -216,7 +216,9 @@ def test_sixteen_moves_fit_into_one_gap_without_renumbering_any_sibling(user):
 
     moved = {t.pk for t in tasks[2:18]}
     assert all(
-        t.version == before[t.pk] for t in Task.objects.filter(owner=user) if t.pk not in moved
+        t.version == before[t.pk]
+        for t in Task.objects.filter(project=inbox_of(user))
+        if t.pk not in moved
     )
 
 
@@ -248,7 +250,7 @@ def test_repeated_moves_into_one_gap_keep_the_order_and_the_positions_unique(use
 
     order = _children(user, None)
     assert order[: len(expected)] == expected
-    positions = [t.position for t in Task.objects.filter(owner=user)]
+    positions = [t.position for t in Task.objects.filter(project=inbox_of(user))]
     assert len(set(positions)) == len(positions)
     assert all(abs(p) < POSITION_LIMIT for p in positions)
 

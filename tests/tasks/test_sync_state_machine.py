@@ -96,7 +96,7 @@ class SyncMachine(RuleBasedStateMachine):
     @rule()
     def purge_the_trash(self) -> None:
         # As if the retention had passed for everything in this user's trash.
-        Task.objects.filter(owner=self.user, deleted_at__isnull=False).update(
+        Task.objects.filter(project__memberships__user=self.user, deleted_at__isnull=False).update(
             deleted_at=timezone.now() - timedelta(days=365)
         )
         trash_purge()

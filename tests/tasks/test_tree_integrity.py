@@ -7,15 +7,18 @@ import pytest
 
 from taskapi.tasks.models import MAX_DEPTH, Task
 from taskapi.tasks.services import task_erase, task_restore, task_trash
-from tests.factories import TaskFactory
+from tests.factories import TaskFactory, inbox_of
 
 pytestmark = pytest.mark.django_db
 
 
-def _depths(owner_id: int) -> dict[int, int]:
-    """Every live task's level (a top-level task is 1), from the rows themselves."""
+def _depths(user) -> dict[int, int]:
+    """Every live task's level in the user's Inbox (a top-level task is 1), from the rows
+    themselves."""
     parents = dict(
-        Task.objects.filter(owner_id=owner_id, deleted_at__isnull=True).values_list("pk", "parent")
+        Task.objects.filter(project=inbox_of(user), deleted_at__isnull=True).values_list(
+            "pk", "parent"
+        )
     )
     depths: dict[int, int] = {}
     for task_id in parents:
@@ -26,10 +29,10 @@ def _depths(owner_id: int) -> dict[int, int]:
     return depths
 
 
-def _live_under_trash(owner_id: int) -> set[int]:
-    """Live tasks whose parent is not live (in the trash)."""
+def _live_under_trash(user) -> set[int]:
+    """Live tasks of the user's Inbox whose parent is not live (in the trash)."""
     return set(
-        Task.objects.filter(owner_id=owner_id, deleted_at__isnull=True, parent__isnull=False)
+        Task.objects.filter(project=inbox_of(user), deleted_at__isnull=True, parent__isnull=False)
         .exclude(parent__deleted_at__isnull=True)
         .values_list("pk", flat=True)
     )
@@ -62,8 +65,8 @@ def test_a_subtask_restored_under_a_parent_that_moved_deeper_comes_back_within_t
     assert restored.status_code == 200
     # Under b it would be level 5: it comes back at the top level, as under a parent in the trash.
     assert restored.json()["parent_id"] is None
-    assert max(_depths(user.pk).values()) <= MAX_DEPTH
-    assert b in _depths(user.pk)
+    assert max(_depths(user).values()) <= MAX_DEPTH
+    assert b in _depths(user)
 
 
 def test_a_subtree_restored_under_a_parent_that_moved_deeper_keeps_its_shape_at_the_top_level(
@@ -77,7 +80,7 @@ def test_a_subtree_restored_under_a_parent_that_moved_deeper_keeps_its_shape_at_
     restored = api_client.post(f"/tasks/{b}/restore/")
 
     assert restored.json()["parent_id"] is None
-    depths = _depths(user.pk)
+    depths = _depths(user)
     assert (depths[a], depths[b], depths[c]) == (4, 1, 2)
     assert max(depths.values()) <= MAX_DEPTH
 
@@ -89,7 +92,7 @@ def test_a_subtask_restored_under_a_parent_with_room_returns_to_it(api_client, u
     restored = api_client.post(f"/tasks/{c}/restore/")
 
     assert restored.json()["parent_id"] == b
-    assert _depths(user.pk)[c] == 3
+    assert _depths(user)[c] == 3
 
 
 def test_after_the_restore_trashing_the_top_hides_every_descendant(api_client, user):
@@ -102,7 +105,7 @@ def test_after_the_restore_trashing_the_top_hides_every_descendant(api_client, u
     assert api_client.delete(f"/tasks/{l1}/").status_code == 204
 
     assert _live_ids(api_client) == {c}
-    assert _live_under_trash(user.pk) == set()
+    assert _live_under_trash(user) == set()
 
 
 def test_trash_and_erase_walk_a_subtree_deeper_than_the_limit(user):
