@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := postgresql redis-server nginx wrk chromium openssl systemd
 PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 
 .PHONY: help install run migrate test test-unit test-sqlite test-postgres coverage-report \
-        security-claims contract lint fuzz fuzz-postgres sync-soak system-packages \
+        security-claims contract lint fuzz fuzz-postgres sync-soak sharing-soak system-packages \
         checkov tools clients compat bench bench-smoke bench-pythons lock clean
 
 help:
@@ -34,6 +34,7 @@ help:
 	@echo "  make fuzz           long Schemathesis run against a live server (random seed)"
 	@echo "  make fuzz-postgres  the same on PostgreSQL behind nginx"
 	@echo "  make sync-soak      1000 rounds of the changes feed under concurrent writers (SYNC_SEED=N: one)"
+	@echo "  make sharing-soak   1000 rounds of the members' feeds under writers and membership churn (SHARING_SEED=N: one)"
 	@echo "  make bench          the benchmark: the project, its peers, the Django floor, a raw-ASGI baseline (1M tasks)"
 	@echo "  make bench-pythons  the project on Python 3.12 and 3.13 beside 3.11 (10k tasks)"
 	@echo "Setup and housekeeping:"
@@ -237,6 +238,14 @@ fuzz-postgres: install system-packages
 SYNC_ROUNDS ?= 1000
 sync-soak: install system-packages
 	SYNC_ROUNDS=$(SYNC_ROUNDS) $(BIN)/pytest tests/stack/test_sync_convergence.py
+
+# The same under sharing, long: SHARING_ROUNDS rounds of four users in three shared projects,
+# with concurrent task writers on both instances, an owner changing roles, removing and
+# re-inviting members who leave and accept, and every member's reader syncing
+# (tests/stack/test_sharing_convergence.py). `SHARING_SEED=<seed> make sharing-soak` replays one.
+SHARING_ROUNDS ?= 1000
+sharing-soak: install system-packages
+	SHARING_ROUNDS=$(SHARING_ROUNDS) $(BIN)/pytest tests/stack/test_sharing_convergence.py
 
 # The benchmark: private PostgreSQL, Redis and nginx, 1M tasks, wrk, ratios to a raw ASGI
 # baseline served the same way (bench/README.md). bench-smoke is the seconds-long version that
