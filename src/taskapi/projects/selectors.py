@@ -46,11 +46,8 @@ def member_ids(*, project_id: int) -> list[int]:
     )
 
 
-# PostgreSQL: the members, and a KEY SHARE lock on the project's row until the transaction ends.
-_MEMBERS_LOCKED = (
-    "SELECT m.user_id FROM projects_membership m JOIN projects_project p ON p.id = m.project_id "
-    "WHERE p.id = %s ORDER BY m.user_id FOR KEY SHARE OF p"
-)
+# PostgreSQL: a KEY SHARE lock on the project's row until the transaction ends.
+_PROJECT_KEY_SHARE = "SELECT 1 FROM projects_project WHERE id = %s FOR KEY SHARE"
 
 
 def readers_locked(*, project_id: int) -> list[int]:
@@ -61,13 +58,17 @@ def readers_locked(*, project_id: int) -> list[int]:
     membership change of one project take turns: a write never records for a member list that
     a join or a departure changes before it commits (the joiner would miss the write; the one
     who left would be told of it). Task writes among themselves do not wait on this lock.
-    On SQLite write transactions are serialized anyway.
+
+    Two statements, not one with `FOR KEY SHARE OF p` joined to the members: under READ
+    COMMITTED a statement that waits for the lock still reads the other rows of its join as
+    they were when it began, so it would return the member list from before a join it waited
+    for. The second statement starts after the wait and sees it. On SQLite write transactions
+    are serialized anyway, and only the members are read.
     """
-    if connection.vendor != "postgresql":
-        return member_ids(project_id=project_id)
-    with connection.cursor() as cursor:
-        cursor.execute(_MEMBERS_LOCKED, [project_id])
-        return [row[0] for row in cursor.fetchall()]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PROJECT_KEY_SHARE, [project_id])
+    return member_ids(project_id=project_id)
 
 
 def is_member(*, user_id: int, project_id: int) -> bool:

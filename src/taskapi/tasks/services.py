@@ -24,7 +24,7 @@ from taskapi.core.purge import purge_in_batches
 from taskapi.core.scoping import MAX_ID, HasId
 from taskapi.projects import policy
 from taskapi.projects.models import Project
-from taskapi.projects.selectors import inbox_id, is_member, readers_locked
+from taskapi.projects.selectors import inbox_id, is_member, member_ids, readers_locked
 from taskapi.sync.services import Entry, change_record, changes_record
 from taskapi.tasks import events
 from taskapi.tasks.due import DUE_FIELDS, due_resolve
@@ -64,10 +64,11 @@ def _changes_log(
     deleted: bool = False,
     readers: list[int] | None = None,
 ) -> None:
-    """Record the tasks as changed (or deleted) for every member of their project (`readers`,
-    when the caller already read them with readers_locked)."""
+    """Record the tasks as changed (or deleted) for every member of their project: `readers`,
+    when the caller read them with readers_locked, else read here (the caller holds the
+    project's lock already: _lock_projects)."""
     change_record(
-        reader_ids=readers_locked(project_id=project_id) if readers is None else readers,
+        reader_ids=member_ids(project_id=project_id) if readers is None else readers,
         kind=SYNC_KIND,
         object_ids=task_ids,
         deleted=deleted,
@@ -219,40 +220,45 @@ def task_update(
     `labels` are the user's own labels on the task; another member's stay as they are.
     """
     for _attempt in range(MAX_WRITE_ATTEMPTS):
-        policy.require(
-            user=user,
-            project_id=task.project_id,
-            permission=policy.TASK_WRITE,
-            not_found=TaskNotFound,
-        )
-        task_ensure_version(task=task, expected_versions=expected_versions)
-        if not changes:
-            return task  # an empty PATCH changes nothing, the version included
-        if "assignee_id" in changes:
-            _assignee_check(project_id=task.project_id, assignee_id=changes["assignee_id"])
-        now = timezone.now()
-        # `labels` is a set of link rows, not a column of the task's row.
-        label_ids = changes.get("labels")
-        row_changes = {name: value for name, value in changes.items() if name != "labels"}
-        values = {
-            **row_changes,
-            # Resolved against this read of the task, so a retry after a lost race checks
-            # the rules again on what the other writer left (a due_date it just set, say).
-            **(due_resolve(current=task, changes=row_changes) if _touches_due(row_changes) else {}),
-            "completed_at": _completed_at(
-                was_completed=task.completed,
-                completed=changes.get("completed", task.completed),
-                current=task.completed_at,
-                now=now,
-            ),
-            "updated_at": now,
-            "version": task.version + 1,
-        }
         with transaction.atomic():
-            # Before the row's UPDATE: a membership change of the project, which locks the
-            # project and then writes its tasks (unassigning), waits for this write, or this
-            # write for it; never each for the other.
+            # First, in a statement of its own: the project's lock and its members. A membership
+            # change of the project (which locks it, then unassigns its tasks) waits for this
+            # write, or this write for it, never each for the other; and the role, the assignee
+            # and the readers below are read after any such change committed.
             readers = readers_locked(project_id=task.project_id)
+            policy.require(
+                user=user,
+                project_id=task.project_id,
+                permission=policy.TASK_WRITE,
+                not_found=TaskNotFound,
+            )
+            task_ensure_version(task=task, expected_versions=expected_versions)
+            if not changes:
+                return task  # an empty PATCH changes nothing, the version included
+            if "assignee_id" in changes:
+                _assignee_check(project_id=task.project_id, assignee_id=changes["assignee_id"])
+            now = timezone.now()
+            # `labels` is a set of link rows, not a column of the task's row.
+            label_ids = changes.get("labels")
+            row_changes = {name: value for name, value in changes.items() if name != "labels"}
+            values = {
+                **row_changes,
+                # Resolved against this read of the task, so a retry after a lost race checks
+                # the rules again on what the other writer left (a due_date it just set, say).
+                **(
+                    due_resolve(current=task, changes=row_changes)
+                    if _touches_due(row_changes)
+                    else {}
+                ),
+                "completed_at": _completed_at(
+                    was_completed=task.completed,
+                    completed=changes.get("completed", task.completed),
+                    current=task.completed_at,
+                    now=now,
+                ),
+                "updated_at": now,
+                "version": task.version + 1,
+            }
             if label_ids is not None:
                 label_ids = labels_checked(user=user, label_ids=label_ids)
             written = (
@@ -347,7 +353,7 @@ def task_move(
         below = descendants(levels)
         if crossing:
             values["project_id"] = target_project
-            kept = readers_locked(project_id=target_project)
+            kept = member_ids(project_id=target_project)
             if task.assignee_id is not None and task.assignee_id not in kept:
                 values["assignee_id"] = None
             if below:
@@ -363,7 +369,7 @@ def task_move(
             raise RuntimeError("a locked task changed under its lock")
         moved = [task.pk, *below] if crossing else [task.pk]
         if crossing:
-            gone = sorted(set(readers_locked(project_id=source)) - set(kept))
+            gone = sorted(set(member_ids(project_id=source)) - set(kept))
             changes_record(
                 kind=SYNC_KIND,
                 entries=[
