@@ -75,6 +75,12 @@ def _changes_log(
     )
 
 
+def _project_in_range(project_id: int) -> int:
+    if not 1 <= project_id <= MAX_ID:
+        raise ProjectUnknown()
+    return project_id
+
+
 def _project_for_write(*, user: HasId, project_id: int) -> int:
     """A project named in a body (create, move): one the user may write tasks in. One they
     cannot see is refused like a missing one (400 on project_id); a viewer's is a 403."""
@@ -163,12 +169,15 @@ def task_create(*, user: HasId, data: dict[str, Any]) -> Task:
     data = dict(data)
     parent_id = data.pop("parent_id", None)
     requested = data.pop("project_id", None)
+    assignee_id = data.pop("assignee_id", None)
     if requested is None:
         project_id = inbox_id(user=user)  # the user's own: they are its owner
+        _lock_projects(project_id)
     else:
+        # The role is read after the lock, so a membership change that commits meanwhile is
+        # seen (it locks the project too): no write by a member just made a viewer.
+        _lock_projects(_project_in_range(requested))
         project_id = _project_for_write(user=user, project_id=requested)
-    assignee_id = data.pop("assignee_id", None)
-    _lock_projects(project_id)
     placement_check(project_id=project_id, parent_id=parent_id)
     _assignee_check(project_id=project_id, assignee_id=assignee_id)
     now = timezone.now()
@@ -305,14 +314,15 @@ def task_move(
     """
     seen = task_get(user=user, task_id=task_id)
     source = seen.project_id
-    policy.require(
-        user=user, project_id=source, permission=policy.TASK_WRITE, not_found=TaskNotFound
-    )
-    target_project = source if project_id is None else project_id
-    if target_project != source:
-        _project_for_write(user=user, project_id=target_project)
+    target_project = source if project_id is None else _project_in_range(project_id)
     with transaction.atomic():
         _lock_projects(source, target_project)
+        # Roles read after the locks: a membership change committed meanwhile is seen.
+        policy.require(
+            user=user, project_id=source, permission=policy.TASK_WRITE, not_found=TaskNotFound
+        )
+        if target_project != source:
+            _project_for_write(user=user, project_id=target_project)
         # Locked: a PATCH of this task waits, so the conditional UPDATE below cannot miss.
         task = task_get_for_update(user=user, task_id=task_id)
         if task.project_id != source:
@@ -397,14 +407,15 @@ def task_trash(
     (what task_restore recognizes them by). Their versions (ETags) stay as they were."""
     task = task_get(user=user, task_id=task_id)  # a non-member's (and a missing id's) 404
     project_id = task.project_id
-    policy.require(
-        user=user, project_id=project_id, permission=policy.TASK_WRITE, not_found=TaskNotFound
-    )
     tasks = project_tasks(project_id=project_id).filter(pk=task_id)
     condition = tasks if expected_versions is None else tasks.filter(version__in=expected_versions)
     with transaction.atomic():
-        # Locked: no task is moved or created under this subtree while it is being trashed.
+        # Locked: no task is moved or created under this subtree while it is being trashed,
+        # and the role is read after any membership change that committed meanwhile.
         _lock_projects(project_id)
+        policy.require(
+            user=user, project_id=project_id, permission=policy.TASK_WRITE, not_found=TaskNotFound
+        )
         now = timezone.now()
         trashed = condition.update(deleted_at=now)
         if trashed:
@@ -438,11 +449,15 @@ def task_restore(
     for _attempt in range(MAX_WRITE_ATTEMPTS):
         found = task_trashed_get(user=user, task_id=task_id)  # 404 unless in a member's trash
         project_id = found.project_id
-        policy.require(
-            user=user, project_id=project_id, permission=policy.TRASH_WRITE, not_found=TaskNotFound
-        )
         with transaction.atomic():
             _lock_projects(project_id)
+            # After the lock: the role as any membership change committed meanwhile left it.
+            policy.require(
+                user=user,
+                project_id=project_id,
+                permission=policy.TRASH_WRITE,
+                not_found=TaskNotFound,
+            )
             task = task_trashed_get(user=user, task_id=task_id)
             if task.project_id != project_id:
                 continue
@@ -499,16 +514,16 @@ def task_erase(*, user: HasId, task_id: int) -> None:
     """
     found = task_trashed_get(user=user, task_id=task_id)  # 404 unless in a member's trash
     project_id = found.project_id
-    policy.require(
-        user=user, project_id=project_id, permission=policy.TRASH_WRITE, not_found=TaskNotFound
-    )
     with transaction.atomic():
         # Subtasks point at their parent and label links at the task (ON DELETE CASCADE, done
         # by Django), so the deletion selects the task and its subtree level by level, then
         # deletes by id: a few statements, not one. Locked, so no restore (or move) in this
         # project commits between that read and the DELETE: it would be erased while the
-        # change log lists it as live.
+        # change log lists it as live. The role is read after the lock, as everywhere.
         _lock_projects(project_id)
+        policy.require(
+            user=user, project_id=project_id, permission=policy.TRASH_WRITE, not_found=TaskNotFound
+        )
         trash = Task.objects.filter(project_id=project_id, deleted_at__isnull=False)
         erased, _ = trash.filter(pk=task_id).delete()
     if not erased:
