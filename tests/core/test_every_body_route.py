@@ -3,8 +3,8 @@ JSON nested deeper than any body of the API (400, quickly: it once was a Recursi
 
 The operations come from openapi.yaml, so a new one is covered the day it is documented. Each
 request is one the route would otherwise accept as far as the body: a fresh user's token where
-the route needs one, and an existing task (or label) where the path names one (a 404 would come
-first).
+the route needs one, and an existing task (or label, webhook, the user's Inbox and the user as
+its member) where the path names one (a 404 would come first).
 """
 
 import uuid
@@ -29,12 +29,14 @@ class Caller:
     task_id: int
     label_id: int
     webhook_id: int
+    project_id: int  # their Inbox, of which they are the owner
+    user_id: int
 
 
 @pytest.fixture
 def caller(live_app) -> Caller:
-    """A fresh user, registered and logged in through the API, who owns one task, one label and
-    one (inactive) webhook."""
+    """A fresh user, registered and logged in through the API, who owns one task, one label, one
+    (inactive) webhook and their Inbox."""
     http = live_app.http
     email = f"body-{uuid.uuid4().hex[:12]}@example.com"
     registered = http.post("/auth/register/", json={"email": email, "password": PASSWORD})
@@ -52,7 +54,19 @@ def caller(live_app) -> Caller:
         headers=headers,
     )
     assert webhook.status_code == 201, webhook.text
-    return Caller(headers, task.json()["id"], label.json()["id"], webhook.json()["id"])
+    me = http.get("/auth/me/", headers=headers)
+    assert me.status_code == 200, me.text
+    projects = http.get("/projects/", headers=headers)
+    assert projects.status_code == 200, projects.text
+    [inbox] = [project for project in projects.json()["results"] if project["inbox"]]
+    return Caller(
+        headers,
+        task.json()["id"],
+        label.json()["id"],
+        webhook.json()["id"],
+        inbox["id"],
+        me.json()["id"],
+    )
 
 
 def _send(live_app, caller: Caller, operation: Operation, *, body: bytes, content_type: str):
@@ -64,8 +78,13 @@ def _send(live_app, caller: Caller, operation: Operation, *, body: bytes, conten
         target = caller.label_id
     elif operation.path.startswith("/webhooks/"):
         target = caller.webhook_id
+    elif operation.path.startswith("/projects/"):
+        target = caller.project_id
     return live_app.http.request(
-        operation.method, operation.url(id=target), data=body, headers=headers
+        operation.method,
+        operation.url(id=target, user_id=caller.user_id),
+        data=body,
+        headers=headers,
     )
 
 
