@@ -2,13 +2,14 @@
 
 The operations come from openapi.yaml: every one except the few that never touch the database.
 A new operation fails here until it is given a valid request below. The requests are valid ones
-(a real user's tokens and task, prepared while the database was up), so nothing but the outage
-stands between them and success.
+(a real user's tokens and task, projects shared with another user, invitations both ways,
+prepared while the database was up), so nothing but the outage stands between them and success.
 """
 
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
 import requests
@@ -31,7 +32,76 @@ OUTAGE_DETAILS = {"The database did not answer. Try again shortly.", "The databa
 Request = tuple[dict[str, str], dict | None]  # headers, JSON body
 
 
-def valid_requests(account: Account, task_id: int) -> dict[str, Request]:
+@dataclass(frozen=True)
+class Shared:
+    """What the operations of projects act on, made while the database was up."""
+
+    own: int  # a project the caller owns, where `member_id` is an editor
+    member_id: int
+    joined: int  # another user's project, where the caller is an editor
+    invitation_sent: int  # pending, by the caller to `own`
+    invitation_received: int  # pending, to the caller
+
+
+def _ok(response: requests.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def _invite(http: requests.Session, inviter: Account, invitee_email: str, project_id: int) -> int:
+    body = {"email": invitee_email, "role": "editor"}
+    invited = http.post(f"/projects/{project_id}/invitations/", json=body, headers=inviter.auth)
+    return _ok(invited, 201)["id"]
+
+
+def _join(http: requests.Session, owner: Account, member: Account, project_id: int) -> None:
+    invitation_id = _invite(http, owner, member.email, project_id)
+    _ok(http.post(f"/invitations/{invitation_id}/accept/", headers=member.auth), 200)
+
+
+def share(http: requests.Session, account: Account) -> Shared:
+    """Projects shared between `account` and another new user, and an invitation each way."""
+    other = create_account(http)
+    own = _ok(http.post("/projects/", json={"name": "own"}, headers=account.auth), 201)["id"]
+    _join(http, account, other, own)
+    theirs = _ok(http.post("/projects/", json={"name": "theirs"}, headers=other.auth), 201)["id"]
+    _join(http, other, account, theirs)
+    invited = _ok(http.post("/projects/", json={"name": "invited"}, headers=other.auth), 201)
+    return Shared(
+        own=own,
+        member_id=_ok(http.get("/auth/me/", headers=other.auth), 200)["id"],
+        joined=theirs,
+        invitation_sent=_invite(http, account, f"pending-{uuid.uuid4().hex[:12]}@example.com", own),
+        invitation_received=_invite(http, other, account.email, invited["id"]),
+    )
+
+
+def project_paths(shared: Shared) -> dict[str, dict[str, int]]:
+    """The path parameters of the operations of projects, members and invitations."""
+    own = {"id": shared.own}
+    member = {**own, "user_id": shared.member_id}
+    received = {"invitation_id": shared.invitation_received}
+    return {
+        "projectList": {},
+        "projectCreate": {},
+        "projectGet": own,
+        "projectUpdate": own,
+        "projectDelete": own,
+        "projectLeave": {"id": shared.joined},  # its owner may not leave
+        "projectTransfer": own,
+        "memberList": own,
+        "memberUpdate": member,
+        "memberRemove": member,
+        "invitationCreate": own,
+        "invitationList": own,
+        "invitationRevoke": {**own, "invitation_id": shared.invitation_sent},
+        "myInvitationList": {},
+        "invitationAccept": received,
+        "invitationDecline": received,
+    }
+
+
+def valid_requests(account: Account, task_id: int, shared: Shared) -> dict[str, Request]:
     """A request each operation would accept if the database answered."""
     auth = account.auth
     return {
@@ -82,6 +152,25 @@ def valid_requests(account: Account, task_id: int) -> dict[str, Request]:
                 ]
             },
         ),
+        "projectList": (auth, None),
+        "projectCreate": (auth, {"name": "made in the cut"}),
+        "projectGet": (auth, None),
+        "projectUpdate": (auth, {"name": "renamed in the cut"}),
+        "projectDelete": (auth, None),
+        "projectLeave": (auth, None),
+        "projectTransfer": (auth, {"user_id": shared.member_id}),
+        "memberList": (auth, None),
+        "memberUpdate": (auth, {"role": "viewer"}),
+        "memberRemove": (auth, None),
+        "invitationCreate": (
+            auth,
+            {"email": f"invited-{uuid.uuid4().hex[:12]}@example.com", "role": "viewer"},
+        ),
+        "invitationList": (auth, None),
+        "invitationRevoke": (auth, None),
+        "myInvitationList": (auth, None),
+        "invitationAccept": (auth, None),
+        "invitationDecline": (auth, None),
     }
 
 
@@ -138,7 +227,9 @@ def test_every_database_operation_is_a_503_problem_while_the_database_is_cut(sta
         headers=account.auth,
     )
     assert webhook.status_code == 201, webhook.text
-    prepared = valid_requests(account, task.json()["id"])
+    shared = share(http, account)
+    prepared = valid_requests(account, task.json()["id"], shared)
+    paths = project_paths(shared)
     unprepared = {op.operation_id for op in DATABASE_OPERATIONS} - set(prepared)
     assert not unprepared, f"give these operations a valid request in valid_requests: {unprepared}"
 
@@ -151,10 +242,11 @@ def test_every_database_operation_is_a_503_problem_while_the_database_is_cut(sta
             target = label
         if operation.operation_id in ON_WEBHOOK:
             target = webhook
+        params = paths.get(operation.operation_id, {"id": target.json()["id"]})
         started = time.monotonic()
         response = stack.http.request(
             operation.method,
-            operation.url(id=target.json()["id"]),
+            operation.url(**params),
             json=body,
             headers=headers,
             timeout=REQUEST_TIMEOUT,
