@@ -8,10 +8,15 @@ orjson. Served by the same Uvicorn flags, workers and nginx as the project.
 
 Routes: GET /health/, GET and POST /tasks/, GET and PATCH /tasks/{id}/, GET /tasks/changes/ (the
 changes feed: the project's change log and sync tokens, taskapi.sync), GET /tasks/trash/.
-Writes record themselves in the change log as the project's do, in the same statement. Every
-task is read with its label ids in the same statement, and `GET /tasks/?label=` filters by
-labels, as taskapi.tasks.selectors and filters do; the writes never set labels (the benchmark
-sends none).
+
+Tasks live in projects (taskapi.projects): a read is scoped to the projects the user is a member
+of, as taskapi.tasks.selectors scopes it (a list page reads the user's project ids first and
+names them as values; a single read has them as a subquery), and a write asks for the user's
+role in the task's project (a viewer's PATCH is a 403). Writes record themselves in the change
+log for every member of the task's project, as the project's do, in the same statement. Every
+task is read with the reader's own label ids in the same statement, and `GET /tasks/?label=`
+filters by labels, as taskapi.tasks.selectors and filters do; the writes never set labels,
+project or assignee (the benchmark sends none: a new task goes to the user's Inbox).
 Configured by the project's environment variables (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY or
 JWT_SIGNING_KEY, ACCESS_TOKEN_LIFETIME, DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE, DB_POOL_TIMEOUT,
 DB_STATEMENT_TIMEOUT_MS, SYNC_TOKEN_MAX_AGE_DAYS).
@@ -35,21 +40,34 @@ from psycopg_pool import AsyncConnectionPool
 
 MAX_ID = 2**63 - 1
 PRIORITIES = {"low", "medium", "high"}
-# Every column Django's SELECT of the model has (the due-time ones last, so the indexes below
-# stay as they were).
+# Every column Django's SELECT of the model has.
 COLUMNS = (
-    "id", "owner_id", "title", "description", "completed", "completed_at", "priority",
-    "due_date", "version", "created_at", "updated_at", "deleted_at",
+    "id", "project_id", "created_by_id", "assignee_id", "title", "description", "completed",
+    "completed_at", "priority", "due_date", "version", "created_at", "updated_at", "deleted_at",
     "due_at", "time_zone", "due_day", "parent_id", "position",
 )  # fmt: skip
-# The task's label ids after the columns, as taskapi.tasks.selectors reads them: a correlated
-# subquery on the (task, label) index, in no particular order.
+# The task's label ids after the columns, as taskapi.tasks.selectors reads them: the reader's
+# own labels only (labels are personal), a correlated subquery on the (task, label) index, in
+# no particular order. Its parameter, the reader's id, comes first in every read's arguments.
 LABEL_IDS_SQL = (
-    "(SELECT string_agg(label_id::text, ',') FROM tasks_tasklabel WHERE task_id = tasks_task.id)"
+    "(SELECT string_agg(l.label_id::text, ',') FROM tasks_tasklabel l "
+    "JOIN labels_label o ON o.id = l.label_id WHERE l.task_id = tasks_task.id AND o.owner_id = %s)"
 )
 SELECT = f"SELECT {', '.join(COLUMNS)}, {LABEL_IDS_SQL} FROM tasks_task"
+ID, PROJECT_ID, ASSIGNEE_ID = (COLUMNS.index(name) for name in ("id", "project_id", "assignee_id"))
+TITLE, DESCRIPTION = COLUMNS.index("title"), COLUMNS.index("description")
+COMPLETED, COMPLETED_AT = COLUMNS.index("completed"), COLUMNS.index("completed_at")
+PRIORITY, DUE_DATE = COLUMNS.index("priority"), COLUMNS.index("due_date")
+CREATED_AT, UPDATED_AT = COLUMNS.index("created_at"), COLUMNS.index("updated_at")
+VERSION = COLUMNS.index("version")
 DELETED_AT = COLUMNS.index("deleted_at")
 LABEL_IDS = len(COLUMNS)
+# The projects the user may read tasks in (taskapi.projects.policy.project_ids: every role), as
+# a subquery on the membership's (user, project, role) index; the trash's, owners and editors.
+MEMBER_OF = "project_id IN (SELECT project_id FROM projects_membership WHERE user_id = %s)"
+PROJECT_IDS = "SELECT project_id FROM projects_membership WHERE user_id = %s"
+TRASH_PROJECT_IDS = f"{PROJECT_IDS} AND role IN ('editor', 'owner')"
+WRITERS = ("owner", "editor")  # taskapi.projects.policy: task:write
 # Tasks that carry a label: one semi-join per label (taskapi.tasks.filters.filter_labels).
 HAS_LABEL = "id IN (SELECT task_id FROM tasks_tasklabel WHERE label_id = %s)"
 MAX_LABEL_FILTERS = 10
@@ -57,11 +75,17 @@ LABEL_ID = re.compile(r"[1-9][0-9]{0,39}")
 DUE_AT, TIME_ZONE = COLUMNS.index("due_at"), COLUMNS.index("time_zone")
 PARENT_ID, POSITION = COLUMNS.index("parent_id"), COLUMNS.index("position")
 # The due_date ordering walks due_day, the day a task is due (taskapi/tasks/due.py), on the
-# (owner_id, due_day, id) index; the baseline writes all-day due dates only, whose due_day is
+# (project_id, due_day, id) index; the baseline writes all-day due dates only, whose due_day is
 # the due_date.
 DUE_DAY = "due_day"
 # Live tasks: every read but the trash's leaves trashed ones out (taskapi.tasks.selectors).
 LIVE = "deleted_at IS NULL"
+# A task the user can see, with the user's role in its project last (a write's read).
+READ_WITH_ROLE = (
+    f"SELECT {', '.join(f'tasks_task.{name}' for name in COLUMNS)}, {LABEL_IDS_SQL}, m.role "
+    "FROM tasks_task JOIN projects_membership m ON m.project_id = tasks_task.project_id "
+    f"AND m.user_id = %s WHERE tasks_task.{LIVE} AND tasks_task.id = %s LIMIT 21"
+)
 # ordering -> (column, descending); ties broken by id in the same direction. due_date is
 # nullable: nulls last ascending, first descending (PostgreSQL's own defaults).
 ORDERINGS = {
@@ -149,20 +173,22 @@ async def _body(receive) -> bytes:
 
 def _task(row: tuple) -> dict:
     return {
-        "id": row[0],
-        "title": row[2],
-        "description": row[3],
-        "completed": row[4],
-        "completed_at": row[5],
-        "priority": row[6],
-        "due_date": row[7],
+        "id": row[ID],
+        "title": row[TITLE],
+        "description": row[DESCRIPTION],
+        "completed": row[COMPLETED],
+        "completed_at": row[COMPLETED_AT],
+        "priority": row[PRIORITY],
+        "due_date": row[DUE_DATE],
         "due_at": row[DUE_AT],
         "time_zone": row[TIME_ZONE],
-        "created_at": row[9],
-        "updated_at": row[10],
+        "created_at": row[CREATED_AT],
+        "updated_at": row[UPDATED_AT],
         "labels": _label_ids(row[LABEL_IDS]),
         "parent_id": row[PARENT_ID],
         "position": row[POSITION],
+        "project_id": row[PROJECT_ID],
+        "assignee_id": row[ASSIGNEE_ID],
     }
 
 
@@ -258,9 +284,20 @@ def _cursor_decode(cursor: str, ordering: str) -> tuple[object, int, bool]:
 
 
 def _segment_sql(
-    where: list[str], args: list, column: str, has_value: bool, descending: bool, seek, limit: int
+    reader: int,
+    projects: list[int],
+    where: list[str],
+    args: list,
+    column: str,
+    has_value: bool,
+    descending: bool,
+    seek,
+    limit: int,
 ) -> tuple[str, list]:
-    """One index range: the rows with (or without) a value, after the seek position."""
+    """One index range per project: the rows with (or without) a value, after the seek
+    position. With several projects, each project's first `limit` rows by its own range
+    (a LATERAL subquery per project id), merged: the page reads at most `limit` index rows
+    a project, never every task of the projects."""
     op = "<" if descending else ">"
     direction = "DESC" if descending else "ASC"
     where, args = list(where), list(args)
@@ -277,10 +314,32 @@ def _segment_sql(
             where.append(f"{column} {op}= %s AND ({column} {op} %s OR id {op} %s)")
             args += [seek[0], seek[0], seek[1]]
         order = f"{column} {direction}, id {direction}"
-    return f"{SELECT} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {limit}", args
+    if len(projects) == 1:
+        sql = f"{SELECT} WHERE project_id = %s AND {' AND '.join(where)}"
+        return f"{sql} ORDER BY {order} LIMIT {limit}", [reader, projects[0], *args]
+    # The label ids of the page's rows only: computed after the merge's sort and limit.
+    per_project = (
+        f"SELECT {', '.join(COLUMNS)} FROM tasks_task WHERE project_id = p.project "
+        f"AND {' AND '.join(where)} ORDER BY {order} LIMIT {limit}"
+    )
+    sql = (
+        f"SELECT {', '.join(COLUMNS)}, {LABEL_IDS_SQL} FROM unnest(%s::bigint[]) AS p(project) "
+        f"CROSS JOIN LATERAL ({per_project}) AS tasks_task ORDER BY {order} LIMIT {limit}"
+    )
+    return sql, [reader, projects, *args]
 
 
-async def _fetch(where, args, column: str, descending: bool, seek, limit: int) -> list[tuple]:
+async def _fetch(
+    conn,
+    reader: int,
+    projects: list[int],
+    where,
+    args,
+    column: str,
+    descending: bool,
+    seek,
+    limit: int,
+) -> list[tuple]:
     # Nulls last ascending, first descending: a nullable key is walked as two segments.
     if column != DUE_DAY:
         segments = [True]
@@ -291,16 +350,17 @@ async def _fetch(where, args, column: str, descending: bool, seek, limit: int) -
     if seek:
         segments = segments[segments.index(seek[0] is not None) :]
     rows: list[tuple] = []
-    async with state.pool.connection() as conn:
-        for index, has_value in enumerate(segments):
-            sql, sql_args = _segment_sql(
-                where, args, column, has_value, descending, seek if index == 0 else None,
-                limit - len(rows),
-            )  # fmt: skip
-            cur = await conn.execute(sql, sql_args)
-            rows += await cur.fetchall()
-            if len(rows) >= limit:
-                break
+    if not projects:
+        return rows
+    for index, has_value in enumerate(segments):
+        sql, sql_args = _segment_sql(
+            reader, projects, where, args, column, has_value, descending,
+            seek if index == 0 else None, limit - len(rows),
+        )  # fmt: skip
+        cur = await conn.execute(sql, sql_args)
+        rows += await cur.fetchall()
+        if len(rows) >= limit:
+            break
     return rows
 
 
@@ -331,7 +391,7 @@ async def _task_list(scope, send, user_id: int) -> None:
     ordering = params.get("ordering", "-created_at")
     if ordering not in ORDERINGS:
         return await _bad(send, "ordering")
-    where, args = ["owner_id = %s", LIVE], [user_id]
+    where, args = [LIVE], []
     if "completed" in params:
         completed = _truthy(params["completed"])
         if completed is None:
@@ -357,21 +417,27 @@ async def _task_list(scope, send, user_id: int) -> None:
             args.append(label_id)
         # The links keep every label, not the last one dict(pairs) holds.
         params = {**params, "label": label_ids}
-    await _task_page(scope, send, params, page_size, ordering, where, args, _task)
+    await _task_page(scope, send, user_id, PROJECT_IDS, params, page_size, ordering, where, args,
+                     _task)  # fmt: skip
 
 
 async def _task_trash_list(scope, send, user_id: int) -> None:
-    """GET /tasks/trash/: the user's trashed tasks, last trashed first (no filters)."""
+    """GET /tasks/trash/: the trashed tasks of the projects where the user may read the trash,
+    last trashed first (no filters)."""
     params = dict(parse_qsl(scope["query_string"].decode("latin-1")))
     page_size = _page_size(params)
     if page_size is None:
         return await _bad(send, "page_size")
-    where, args = ["owner_id = %s", "deleted_at IS NOT NULL"], [user_id]
-    await _task_page(scope, send, params, page_size, TRASH_ORDERING, where, args, _trashed_task)
+    where = ["deleted_at IS NOT NULL"]
+    await _task_page(scope, send, user_id, TRASH_PROJECT_IDS, params, page_size, TRASH_ORDERING,
+                     where, [], _trashed_task)  # fmt: skip
 
 
-async def _task_page(scope, send, params, page_size, ordering, where, args, render) -> None:
-    """One keyset page of `where` in `ordering`, after the cursor in `params` if any."""
+async def _task_page(
+    scope, send, user_id, projects_sql, params, page_size, ordering, where, args, render
+) -> None:
+    """One keyset page of `where` in `ordering` over the user's projects (`projects_sql`, read
+    first, as taskapi.tasks.selectors.task_page_source does), after the cursor in `params`."""
     column, descending = KEYS[ordering]
     seek, backwards = None, False
     if "cursor" in params:
@@ -380,7 +446,13 @@ async def _task_page(scope, send, params, page_size, ordering, where, args, rend
         except (ValueError, TypeError, orjson.JSONDecodeError):
             return await _bad(send, "cursor")
         seek = (value, after_id)
-    rows = await _fetch(where, args, column, descending != backwards, seek, page_size + 1)
+    async with state.pool.connection() as conn:
+        cur = await conn.execute(projects_sql, (user_id,))
+        projects = [project for (project,) in await cur.fetchall()]
+        rows = await _fetch(
+            conn, user_id, projects, where, args, column, descending != backwards, seek,
+            page_size + 1,
+        )  # fmt: skip
     more = len(rows) > page_size
     rows = rows[:page_size]
     if backwards:
@@ -422,12 +494,13 @@ def _base_url(scope) -> str:
 async def _task_get(scope, send, user_id: int, task_id: int) -> None:
     async with state.pool.connection() as conn:
         cur = await conn.execute(
-            f"{SELECT} WHERE owner_id = %s AND {LIVE} AND id = %s LIMIT 21", (user_id, task_id)
+            f"{SELECT} WHERE {MEMBER_OF} AND {LIVE} AND id = %s LIMIT 21",
+            (user_id, user_id, task_id),
         )
         row = await cur.fetchone()
     if row is None:
         return await _problem(send, 404, "/problems/not-found", "Task not found.")
-    etag = f'"{row[8]}"'.encode()
+    etag = f'"{row[VERSION]}"'.encode()
     for name, value in scope["headers"]:
         if name == b"if-none-match" and value == etag:
             return await _send(send, 304, b"", [(b"etag", etag)])
@@ -486,28 +559,31 @@ async def _task_create(scope, receive, send, user_id: int) -> None:
         "updated_at": now,
     }
     async with state.pool.connection() as conn, conn.transaction():
-        # As the project does: a per-user lock, then the new task goes last among the top level.
-        await conn.execute(
-            "SELECT 1 FROM accounts_user WHERE id = %s FOR NO KEY UPDATE", (user_id,)
+        # As the project does: the user's Inbox, locked (the per-project lock of the writes
+        # that place tasks), then the new task goes last among its top level.
+        cur = await conn.execute(
+            "SELECT id FROM projects_project WHERE owner_id = %s AND inbox FOR NO KEY UPDATE",
+            (user_id,),
         )
+        (project_id,) = await cur.fetchone()
         cur = await conn.execute(
             "SELECT COALESCE(MAX(position) + 65536, 0) FROM tasks_task "
-            "WHERE owner_id = %s AND parent_id IS NULL AND deleted_at IS NULL",
-            (user_id,),
+            "WHERE project_id = %s AND parent_id IS NULL AND deleted_at IS NULL",
+            (project_id,),
         )
         (position,) = await cur.fetchone()
         cur = await conn.execute(
-            "WITH written AS (INSERT INTO tasks_task (owner_id, title, description, completed, "
-            "completed_at, priority, due_date, version, created_at, updated_at, due_day, "
-            "position) VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s) RETURNING id) "
-            + RECORD,
+            "WITH written AS (INSERT INTO tasks_task (project_id, created_by_id, title, "
+            "description, completed, completed_at, priority, due_date, version, created_at, "
+            "updated_at, due_day, position) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s) RETURNING id) " + RECORD,
             (
+                project_id,
                 user_id,
                 *task.values(),
                 task["due_date"],
                 position,
-                user_id,
-                user_id,
+                project_id,
                 SYNC_KIND,
                 False,
                 now,
@@ -523,6 +599,8 @@ async def _task_create(scope, receive, send, user_id: int) -> None:
             "labels": [],
             "parent_id": None,
             "position": position,
+            "project_id": project_id,
+            "assignee_id": None,
         }
     )
     headers = [*JSON, (b"location", f"/tasks/{task_id}/".encode()), (b"etag", b'"1"')]
@@ -537,17 +615,19 @@ async def _task_patch(scope, receive, send, user_id: int, task_id: int) -> None:
     clean = _validate(data, partial=True)
     if isinstance(clean, str):
         return await _problem(send, 400, "/problems/validation-error", f"{clean} is invalid.")
-    # As taskapi.tasks.services.task_update: read, then one UPDATE conditional on the version
-    # read, setting the fields sent plus completed_at, updated_at and version.
+    # As taskapi.tasks.services.task_update: read (with the user's role in the task's project:
+    # a non-member's 404, a viewer's 403), then one UPDATE conditional on the version read,
+    # setting the fields sent plus completed_at, updated_at and version.
     async with state.pool.connection() as conn:
         for _attempt in range(3):  # re-read and retry when another write slipped in between
-            cur = await conn.execute(
-                f"{SELECT} WHERE owner_id = %s AND {LIVE} AND id = %s LIMIT 21",
-                (user_id, task_id),
-            )
+            cur = await conn.execute(READ_WITH_ROLE, (user_id, user_id, task_id))
             row = await cur.fetchone()
             if row is None:
                 return await _problem(send, 404, "/problems/not-found", "Task not found.")
+            if row[-1] not in WRITERS:
+                return await _problem(
+                    send, 403, "/problems/permission-denied", "Your role lacks task:write."
+                )
             task = dict(zip(COLUMNS, row[:LABEL_IDS], strict=True))
             now = dt.datetime.now(dt.UTC)
             completed = clean.get("completed", task["completed"])
@@ -560,13 +640,19 @@ async def _task_patch(scope, receive, send, user_id: int, task_id: int) -> None:
                 "version": task["version"] + 1,
             }
             assignments = ", ".join(f"{name} = %s" for name in values)
-            record_args = (user_id, user_id, SYNC_KIND, False, now)
+            project_id = task["project_id"]
+            # The project's row held (FOR KEY SHARE) before the task's, as readers_locked holds
+            # it: a membership change of the project and this write take turns.
             cur = await conn.execute(
-                f"WITH written AS (UPDATE tasks_task SET {assignments} "
-                f"WHERE owner_id = %s AND {LIVE} AND id = %s AND version = %s RETURNING id) "
-                + RECORD,
-                (*values.values(), user_id, task_id, task["version"], *record_args),
-            )
+                "WITH locked AS (SELECT id FROM projects_project WHERE id = %s FOR KEY SHARE), "
+                f"written AS (UPDATE tasks_task SET {assignments} "
+                f"WHERE project_id = (SELECT id FROM locked) AND {LIVE} AND id = %s "
+                "AND version = %s RETURNING id) " + RECORD,
+                (
+                    project_id, *values.values(), task_id, task["version"],
+                    project_id, SYNC_KIND, False, now,
+                ),
+            )  # fmt: skip
             written = cur.rowcount
             if written:
                 break
@@ -579,17 +665,22 @@ async def _task_patch(scope, receive, send, user_id: int, task_id: int) -> None:
 
 
 # --- the change log and the changes feed: the project's SQL and tokens (taskapi.sync) ---------
-# Appended to a data-modifying CTE `written` (the rows written, with their id): the user's next
-# number from the counter row, which stays locked until the statement commits (what orders
-# numbers by commit), and each written row's record. Nothing is recorded when nothing was
-# written. One statement, where the project runs two (the write, then its record).
+# Appended to a data-modifying CTE `written` (the rows written, with their id), for the
+# project the rows are in: each member's (reader's) next number from their counter row, taken in
+# ascending user id and held locked until the statement commits (what orders each reader's
+# numbers by commit), and each written row's record for each reader. Nothing is recorded when
+# nothing was written. One statement, where the project runs three (the members, the write,
+# then their records).
 RECORD = (
-    ", next AS (INSERT INTO sync_changecounter (owner_id, seq) SELECT %s, 1 FROM written "
-    "LIMIT 1 ON CONFLICT (owner_id) DO UPDATE SET seq = sync_changecounter.seq + 1 "
-    "RETURNING seq) "
+    ", readers AS (SELECT user_id FROM projects_membership WHERE project_id = %s "
+    "AND EXISTS (SELECT 1 FROM written)), "
+    "next AS (INSERT INTO sync_changecounter (owner_id, seq) "
+    "SELECT user_id, 1 FROM readers ORDER BY user_id "
+    "ON CONFLICT (owner_id) DO UPDATE SET seq = sync_changecounter.seq + 1 "
+    "RETURNING owner_id, seq) "
     "INSERT INTO sync_change (owner_id, kind, object_id, seq, deleted, changed_at) "
-    "SELECT %s, %s, written.id, next.seq, %s, %s FROM written, next "
-    "ON CONFLICT (kind, object_id) DO UPDATE SET seq = EXCLUDED.seq, "
+    "SELECT next.owner_id, %s, written.id, next.seq, %s, %s FROM written, next "
+    "ON CONFLICT (owner_id, kind, object_id) DO UPDATE SET seq = EXCLUDED.seq, "
     "deleted = EXCLUDED.deleted, changed_at = EXCLUDED.changed_at "
     "RETURNING object_id"
 )
@@ -688,7 +779,8 @@ async def _task_changes(scope, send, user_id: int) -> None:
         live: dict[int, tuple] = {}
         if changed:
             cur = await conn.execute(
-                f"{SELECT} WHERE owner_id = %s AND {LIVE} AND id = ANY(%s)", (user_id, changed)
+                f"{SELECT} WHERE {MEMBER_OF} AND {LIVE} AND id = ANY(%s)",
+                (user_id, user_id, changed),
             )
             live = {row[0]: row for row in await cur.fetchall()}
     position = (rows[-1][1], rows[-1][0]) if rows else after

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -70,8 +71,12 @@ class AppSpec:
     task_shaped: bool = True
     about: str = ""  # one line for the report
     python: str = ""  # another interpreter than the harness's (a variant), with the dependencies
+    # `--scenario`: the run measures only these, whatever the app serves (None: no limit).
+    only: tuple[str, ...] | None = None
 
     def measures(self, scenario: str) -> bool:
+        if self.only is not None and scenario not in self.only:
+            return False
         return self.scenarios is None or scenario in self.scenarios
 
     @property
@@ -144,9 +149,11 @@ PEER_APPS = {
 # Run on both data sets: 10k vs 1M. The changes feed's issue: "the feed costs the same at 10k
 # and at 1M tasks: index-backed, at most 2 queries per page"; the labels' issue asks the same of
 # the label-filtered list.
-COMPARED = ("list", "deep", "labelled", "changes", "changes-empty")
+COMPARED = ("list", "deep", "labelled", "changes", "changes-empty", "shared")
 # Sent by the deep-page users to a URL walked from the app's own answers (or a fixed one).
 PATH_SCENARIOS = ("deep", "changes", "changes-empty", "trash")
+# Sent by the members of the shared projects (bench/seed.py), each its first page.
+SHARED_PATH = "/tasks/?page_size=20"
 # Sent by the token users, each to its own URL: its filtered label (bench/seed.py).
 LABELLED_PATH = "/tasks/?label={label_id}&page_size=20"
 DEEP_PAGES = 50
@@ -155,6 +162,13 @@ DEEP_PAGES = 50
 CHANGES_MIDDLE_PAGES = 5
 CHANGES_PAGE_SIZE = 100  # the feed's default page size (taskapi.tasks.changes)
 TRASH_PATH = "/tasks/trash/?page_size=20"
+# The data sets (`--data`): users with their own tasks (10k and 1M of them), and 20 projects
+# of 500 or 50,000 tasks each shared with two members, for the shared list (bench/seed.py).
+DATASETS = {
+    "tiny": DataSet("tiny", users=20, deep_users=2, shared_tasks=50),
+    "10k": DataSet("10k", users=100, shared_tasks=500),
+    "1M": DataSet("1M", users=10_000, shared_tasks=50_000),
+}
 
 
 @dataclass
@@ -472,6 +486,8 @@ SHAPE_KEYS = {
     "labels",
     "parent_id",
     "position",
+    "project_id",
+    "assignee_id",
 }
 
 
@@ -482,6 +498,7 @@ PATH_PAGES = {
     "changes-empty": ("tasks", 0, SHAPE_KEYS),
     "trash": ("results", 20, SHAPE_KEYS | {"deleted_at"}),
     "labelled": ("results", 20, SHAPE_KEYS),
+    "shared": ("results", 20, SHAPE_KEYS),
 }
 
 
@@ -526,6 +543,8 @@ def preflight(
             raise RuntimeError(f"{app} {name}: keys {sorted(items[0])} != {sorted(keys)}")
         if name == "labelled" and any(path_user["label"] not in i["labels"] for i in items):
             raise RuntimeError(f"{app} labelled: a task without label {path_user['label']}")
+        if name == "shared" and len({item["project_id"] for item in items}) < 2:
+            raise RuntimeError(f"{app} shared: a first page of one project, not a merge")
         pages[name] = [[item["id"], item.get("labels")] for item in items]
     return pages
 
@@ -705,7 +724,8 @@ def bench_dataset(
     regular = max(1, dataset.users // config.token_users)
     token_user_ids = list(range(1, dataset.users + 1, regular))[: config.token_users]
     deep_ids = dataset.deep_user_ids()
-    tokens = django_side(env, "tokens", *map(str, token_user_ids + deep_ids))
+    shared_ids = dataset.shared_member_ids()
+    tokens = django_side(env, "tokens", *map(str, token_user_ids + deep_ids + shared_ids))
     ids = task_ids_by_owner(conninfo, token_user_ids + deep_ids)
     filtered_labels = filtered_label_by_owner(conninfo, token_user_ids)
 
@@ -735,6 +755,10 @@ def bench_dataset(
                     }
                     for pk in token_user_ids
                 ]
+            if spec.measures("shared") and shared_ids:
+                path_users["shared"] = [
+                    {"token": tokens[str(pk)], "ids": [], "path": SHARED_PATH} for pk in shared_ids
+                ]
             for scenario, scenario_users in path_users.items():
                 data_files[f"{app}-{scenario}"] = (
                     workdir / f"data-{dataset.name}-{app}-{scenario}.lua"
@@ -745,10 +769,11 @@ def bench_dataset(
                 url, app, spec, users[0], {s: u[0] for s, u in path_users.items()}
             )
             # Warm every worker: imports, pools, token-version cache.
+            warm = "list" if spec.measures("list") else next(filter(spec.measures, SCENARIOS))
             wrk(
                 url,
-                data_files[app],
-                "list" if spec.measures("list") else spec.scenarios[0],
+                data_files.get(f"{app}-{warm}", data_files[app]),
+                warm,
                 connections=config.connections,
                 seconds=max(2, config.warmup),
             )
@@ -765,18 +790,27 @@ def bench_dataset(
             same_bodies(bodies)
             results["peer_bodies"] = {app: sorted(by_name) for app, by_name in bodies.items()}
         project_paths = {s: u[0] for s, u in path_users_by_app["project"].items()}
-        # The feed's queries and plans on every data set (the issue: same cost at 10k and 1M).
-        results.setdefault("feed_queries", {})[dataset.name] = django_side(
-            env,
-            "queries",
-            str(write_spec(workdir, f"feed-{dataset.name}", feed_spec(project_paths))),
-        )
-        # The same for the label-filtered list (the labels' issue: index-backed, flat in size).
-        results.setdefault("label_queries", {})[dataset.name] = django_side(
-            env,
-            "queries",
-            str(write_spec(workdir, f"labels-{dataset.name}", label_spec(project_paths))),
-        )
+        if "changes" in project_paths:
+            # The feed's queries and plans on every data set (the issue: same cost at 10k, 1M).
+            results.setdefault("feed_queries", {})[dataset.name] = django_side(
+                env,
+                "queries",
+                str(write_spec(workdir, f"feed-{dataset.name}", feed_spec(project_paths))),
+            )
+        if "labelled" in project_paths:
+            # The same for the label-filtered list (the labels' issue: index-backed, flat).
+            results.setdefault("label_queries", {})[dataset.name] = django_side(
+                env,
+                "queries",
+                str(write_spec(workdir, f"labels-{dataset.name}", label_spec(project_paths))),
+            )
+        if "shared" in project_paths:
+            # The shared list's queries and plans (issue 26: index-backed, EXPLAIN in the report).
+            results.setdefault("shared_queries", {})[dataset.name] = django_side(
+                env,
+                "queries",
+                str(write_spec(workdir, f"shared-{dataset.name}", shared_spec(project_paths))),
+            )
         if is_main:
             # Before the write scenarios change what the token users' lists hold.
             results["queries"] = count_queries(
@@ -807,9 +841,9 @@ def bench_dataset(
                 if is_main and scenario == "list" and 1 in config.sweep:
                     continue  # the sweep measured it
                 for app, spec in apps.items():
-                    if spec.serves_everything:
+                    if spec.serves_everything and spec.measures(scenario):
                         run(scenario, app, 1, config.sweep_duration)
-        if is_main:
+        if is_main and apps["project"].measures("create"):
             # After every run: its deletes send the deep-page user's tasks to the trash.
             results["bulk_queries"] = count_bulk_queries(
                 env, conninfo, tokens, deep_ids[0], workdir
@@ -832,7 +866,7 @@ def sweep(config, apps, served, stats, data_files, dataset, runs) -> None:
         if connections == config.connections:
             continue  # the main run of the list scenario gives this point
         for app, spec in apps.items():
-            if not spec.serves_everything:
+            if not (spec.serves_everything and spec.measures("list")):
                 continue
             runs.append(
                 measure(
@@ -884,6 +918,27 @@ def label_spec(paths: dict[str, dict]) -> dict:
             "labelled page_size=100": {
                 "method": "GET",
                 "path": labelled.replace("page_size=20", "page_size=100"),
+                "explain": True,
+            },
+        },
+    }
+
+
+def shared_spec(paths: dict[str, dict]) -> dict:
+    """The shared list's requests for the in-process count, as a member of the shared projects:
+    the first page, a larger one, and the filtered list (due_date walks two segments)."""
+    return {
+        "token": paths["shared"]["token"],
+        "requests": {
+            "shared": {"method": "GET", "path": SHARED_PATH, "explain": True},
+            "shared page_size=100": {
+                "method": "GET",
+                "path": SHARED_PATH.replace("page_size=20", "page_size=100"),
+                "explain": True,
+            },
+            "shared filtered": {
+                "method": "GET",
+                "path": "/tasks/?completed=false&ordering=-due_date",
                 "explain": True,
             },
         },
@@ -943,8 +998,10 @@ def write_spec(workdir: Path, name: str, spec: dict) -> Path:
 
 
 def count_queries(env, tokens, ids, token_user_ids, paths, workdir) -> dict:
+    """The project's queries per request of every scenario measured (of which the URLs of the
+    path scenarios were walked), in-process, with EXPLAIN of the reads."""
     user = token_user_ids[0]
-    if paths["labelled"]["token"] != tokens[str(user)]:
+    if "labelled" in paths and paths["labelled"]["token"] != tokens[str(user)]:
         raise RuntimeError("the labelled list is counted as another user than the list")
     task_id = ids[user][1]
     spec = {
@@ -962,7 +1019,7 @@ def count_queries(env, tokens, ids, token_user_ids, paths, workdir) -> dict:
                 "path": "/tasks/?completed=false&ordering=-due_date&page_size=100",
             },
             # The same user's filtered label (paths["labelled"] is the first token user's).
-            **label_spec(paths)["requests"],
+            **(label_spec(paths)["requests"] if "labelled" in paths else {}),
             "retrieve": {"method": "GET", "path": f"/tasks/{task_id}/", "explain": True},
             "patch": {
                 "method": "PATCH",
@@ -976,8 +1033,21 @@ def count_queries(env, tokens, ids, token_user_ids, paths, workdir) -> dict:
             },
         },
     }
+    specs = [("tasks", spec)]
+    if "deep" in paths:
+        specs.append(("deep", _deep_spec(paths)))
+    if "shared" in paths:
+        specs.append(("shared", shared_spec(paths)))
+    counted = {}
+    for name, body in specs:
+        counted.update(django_side(env, "queries", str(write_spec(workdir, name, body))))
+    return counted
+
+
+def _deep_spec(paths: dict[str, dict]) -> dict:
+    """The deep-page user's requests: page 51, the changes feed and the trash."""
     deep_path = paths["deep"]["path"]
-    deep_spec = {
+    return {
         "token": paths["deep"]["token"],
         "requests": {
             "deep": {"method": "GET", "path": deep_path, "explain": True},
@@ -993,10 +1063,6 @@ def count_queries(env, tokens, ids, token_user_ids, paths, workdir) -> dict:
             },
         },
     }
-    counted = {}
-    for name, body in (("tasks", spec), ("deep", deep_spec)):
-        counted.update(django_side(env, "queries", str(write_spec(workdir, name, body))))
-    return counted
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -1059,19 +1125,32 @@ def parse(argv: list[str]) -> Config:
         help="also serve the peers (bench/peers: the FastAPI template's way, django-ninja's) on "
         "the main data set; default: on, off with --experiment",
     )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=list(SCENARIOS),
+        help="measure only this scenario (repeatable), on every app that serves it",
+    )
+    parser.add_argument(
+        "--data",
+        action="append",
+        choices=list(DATASETS),
+        help="run on this data set (repeatable, in order; the last is the main one); default: "
+        "tiny with --smoke, 10k with --experiment, else 10k and 1M",
+    )
     args = parser.parse_args(argv)
     peers = args.peers if args.peers is not None else not args.experiment
     floor = args.floor if args.floor is not None else not (args.smoke or args.experiment)
     if args.experiment and not (args.variant or args.python):
         args.variant = sorted(VARIANTS)
     if args.experiment:
-        datasets = [DataSet("10k", users=100)]
+        datasets = ["10k"]
         duration, warmup, sweep_duration, sweep_points, token_users = 5, 1, 5, [64], 256
     elif args.smoke:
-        datasets = [DataSet("tiny", users=20, deep_users=2)]
+        datasets = ["tiny"]
         duration, warmup, sweep_duration, sweep_points, token_users = 2, 0, 2, [1, 64], 20
     else:
-        datasets = [DataSet("10k", users=100), DataSet("1M", users=10_000)]
+        datasets = ["10k", "1M"]
         duration, warmup, sweep_duration, sweep_points, token_users = (
             15,
             2,
@@ -1086,19 +1165,24 @@ def parse(argv: list[str]) -> Config:
         sweep_duration=min(sweep_duration, args.duration or sweep_duration),
         connections=64,
         sweep=sweep_points,
-        datasets=datasets,
+        datasets=[DATASETS[name] for name in args.data or datasets],
         token_users=token_users,
         workers=args.workers,
         profile=args.profile,
         out_dir=args.out or BENCH / "results",
         keep=args.keep,
         apps={
-            "project": APPS["project"],
-            **{name: VARIANTS[name] for name in args.variant},
-            **{_python_name(path): _python_variant(path) for path in args.python},
-            "baseline": APPS["baseline"],
-            **(FLOOR_APPS if floor else {}),
-            **(PEER_APPS if peers else {}),
+            name: dataclasses.replace(spec, only=tuple(args.scenario) if args.scenario else None)
+            for name, spec in {
+                "project": APPS["project"],
+                **{name: VARIANTS[name] for name in args.variant},
+                **{_python_name(path): _python_variant(path) for path in args.python},
+                "baseline": APPS["baseline"],
+                **(FLOOR_APPS if floor else {}),
+                **(PEER_APPS if peers else {}),
+            }.items()
+            # An app that serves none of the scenarios asked for is not served.
+            if not args.scenario or any(spec.measures(name) for name in args.scenario)
         },
     )
 

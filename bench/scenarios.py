@@ -11,6 +11,7 @@ SCENARIOS = {
     "changes": "GET /tasks/changes/?sync_token= mid-log (page 6 of 100 tasks)",
     "changes-empty": "GET /tasks/changes/?sync_token= latest (nothing new)",
     "trash": "GET /tasks/trash/?page_size=20",
+    "shared": "GET /tasks/?page_size=20 as a member of 20 projects (bench/seed.py)",
     "patch": "PATCH /tasks/{id}/",
     "create": "POST /tasks/",
 }
@@ -24,3 +25,11 @@ FLOOR_CPU_TARGET = 1.25
 # times each peer's on every one of them.
 PEER_SCENARIOS = ("list", "filtered", "retrieve", "create", "patch")
 PEER_TARGET = 1.25
+# The shared list (issue 26): the first page of a user who is a member of 20 projects of many
+# tasks each costs at most this many times the plain list's (one project of 100 tasks) CPU per
+# request, same run, same data set, and is index-backed: every scan of the tasks reads at most a
+# page's rows (n+1) a loop, never all the tasks of the projects.
+SHARED_CPU_TARGET = 1.15
+# The plain list on projects at most this many times its CPU per request before projects
+# (tasks/0007), the two revisions side by side in one run of `python -m bench.inprocess`.
+PLAIN_LIST_TARGET = 1.05

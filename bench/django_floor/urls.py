@@ -14,7 +14,17 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from bench.baseline_app import COLUMNS, LIVE, MAX_ID, SELECT, access_token_claims
+from bench.baseline_app import (
+    COLUMNS,
+    LIVE,
+    MAX_ID,
+    MEMBER_OF,
+    PROJECT_IDS,
+    SELECT,
+    VERSION,
+    _segment_sql,
+    access_token_claims,
+)
 from bench.baseline_app import _task as task_dict
 
 JSON = "application/json"
@@ -22,7 +32,6 @@ PROBLEM = "application/problem+json"
 GONE = "gone"  # taskapi.accounts.token_versions: the cached marker of a deleted user
 ORDERING = "-created_at"  # the project's default ordering, the only one served here
 CREATED_AT = COLUMNS.index("created_at")
-VERSION = COLUMNS.index("version")
 
 
 def _json(body: object, *, status: int = 200, content_type: str = JSON) -> HttpResponse:
@@ -91,12 +100,16 @@ def task_list(request: HttpRequest) -> HttpResponse:
         return _problem(400, "/problems/validation-error", "page_size is invalid.")
     page_size = int(raw)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"{SELECT} WHERE owner_id = %s AND {LIVE} ORDER BY created_at DESC, id DESC "
-            f"LIMIT {page_size + 1}",
-            [user_id],
-        )
-        rows = cursor.fetchall()
+        # The user's projects, then the page over them (the baseline's SQL).
+        cursor.execute(PROJECT_IDS, [user_id])
+        projects = [project for (project,) in cursor.fetchall()]
+        rows = []
+        if projects:
+            sql, args = _segment_sql(
+                user_id, projects, [LIVE], [], "created_at", True, True, None, page_size + 1
+            )
+            cursor.execute(sql, args)
+            rows = cursor.fetchall()
     next_link = None
     if len(rows) > page_size:
         rows = rows[:page_size]
@@ -119,7 +132,8 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     if task_id <= MAX_ID:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"{SELECT} WHERE owner_id = %s AND {LIVE} AND id = %s LIMIT 21", [user_id, task_id]
+                f"{SELECT} WHERE {MEMBER_OF} AND {LIVE} AND id = %s LIMIT 21",
+                [user_id, user_id, task_id],
             )
             row = cursor.fetchone()
     if row is None:

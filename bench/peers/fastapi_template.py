@@ -6,11 +6,14 @@ psycopg 3 (`postgresql+psycopg://`), Pydantic (SQLModel) response models, PyJWT,
 template's dependencies: `get_db` yields a Session, `get_current_user` decodes the bearer token
 and loads the user with `session.get(User, id)`. Errors are HTTPExceptions.
 
-Beyond the template, what the project's API asks of the same routes: a keyset cursor (the
-template pages with skip/limit), the task's label ids (a `selectinload` of the link rows: one
-more query per page), the project's create (the user's row locked, the task placed last among
-the top-level tasks, the change log recorded) and a PATCH whose UPDATE is conditional on the
-version read (SQLAlchemy's `version_id_col`), retried on a lost race as the project does.
+Beyond the template, what the project's API asks of the same routes: tasks scoped to the
+projects the user is a member of (a subquery of the memberships; a non-member's 404, a viewer's
+403 on a write), a keyset cursor (the template pages with skip/limit), the reader's own label
+ids on each task (a `selectinload` of the link rows with the label owner's criteria: one more
+query per page), the project's create (the user's Inbox locked, the task placed last among its
+top-level tasks, the change log recorded for every member) and a PATCH whose UPDATE is
+conditional on the version read (SQLAlchemy's `version_id_col`), retried on a lost race as the
+project does.
 
 Configured by the project's environment (DATABASE_URL, DJANGO_SECRET_KEY or JWT_SIGNING_KEY,
 DB_POOL_MAX_SIZE, REQUEST_THREADS, DB_STATEMENT_TIMEOUT_MS). One departure from the template's
@@ -81,12 +84,39 @@ class User(SQLModel, table=True):
     token_version: int = 0
 
 
+class Project(SQLModel, table=True):
+    __tablename__ = "projects_project"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="accounts_user.id")
+    inbox: bool = False
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "projects_membership"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects_project.id")
+    user_id: int = Field(foreign_key="accounts_user.id")
+    role: str
+
+
+WRITERS = ("owner", "editor")  # the roles that may write tasks (taskapi.projects.policy)
+
+
+class Label(SQLModel, table=True):
+    __tablename__ = "labels_label"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="accounts_user.id")
+
+
 class TaskLabel(SQLModel, table=True):
     __tablename__ = "tasks_tasklabel"
 
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="tasks_task.id")
-    label_id: int
+    label_id: int = Field(foreign_key="labels_label.id")
 
 
 Priority = Literal["low", "medium", "high"]
@@ -119,7 +149,9 @@ class Task(TaskBase, table=True):
     __tablename__ = "tasks_task"
 
     id: int | None = Field(default=None, primary_key=True)
-    owner_id: int = Field(foreign_key="accounts_user.id")
+    project_id: int = Field(foreign_key="projects_project.id")
+    created_by_id: int | None = Field(default=None, foreign_key="accounts_user.id")
+    assignee_id: int | None = Field(default=None, foreign_key="accounts_user.id")
     completed_at: datetime | None = None
     due_at: datetime | None = None
     time_zone: str | None = None
@@ -146,6 +178,8 @@ class TaskPublic(TaskBase):
     labels: list[int]
     parent_id: int | None
     position: int
+    project_id: int
+    assignee_id: int | None
 
 
 class TasksPublic(BaseModel):
@@ -234,11 +268,31 @@ def task_public(task: Task, labels: list[int] | None = None) -> TaskPublic:
     return TaskPublic.model_validate(task, update={"labels": labels})
 
 
-def get_live_task(session: Session, user: User, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if not task or task.owner_id != user.id or task.deleted_at is not None:
+def member_of(user: User) -> Any:
+    """The ids of the projects the user is a member of, as a subquery."""
+    return select(Membership.project_id).where(Membership.user_id == user.id)
+
+
+def own_labels(user: User) -> Any:
+    """The link rows of the user's own labels: labels are personal."""
+    return Task.label_links.and_(
+        TaskLabel.label_id.in_(select(Label.id).where(Label.owner_id == user.id))
+    )
+
+
+def get_live_task(session: Session, user: User, task_id: int) -> tuple[Task, str]:
+    """The task and the user's role in its project; a non-member gets the missing id's 404."""
+    task = session.get(Task, task_id, options=[selectinload(own_labels(user))])
+    role = None
+    if task and task.deleted_at is None:
+        role = session.exec(
+            select(Membership.role).where(
+                Membership.project_id == task.project_id, Membership.user_id == user.id
+            )
+        ).first()
+    if role is None:
         raise HTTPException(status_code=404, detail="Task not found")
-    return task
+    return task, role
 
 
 def encode_cursor(ordering: str, task: Task, backwards: bool) -> str:
@@ -278,7 +332,9 @@ def read_tasks(
     ordering: Ordering = "-created_at",
 ) -> Any:
     column = getattr(Task, ordering.lstrip("-").replace("due_date", "due_day"))
-    statement = select(Task).where(Task.owner_id == current_user.id, Task.deleted_at.is_(None))
+    statement = select(Task).where(
+        Task.project_id.in_(member_of(current_user)), Task.deleted_at.is_(None)
+    )
     if completed is not None:
         statement = statement.where(Task.completed == completed)
     if priority is not None:
@@ -301,7 +357,7 @@ def read_tasks(
         statement = statement.order_by(column.desc().nulls_first(), Task.id.desc())
     else:
         statement = statement.order_by(column.asc().nulls_last(), Task.id.asc())
-    statement = statement.options(selectinload(Task.label_links)).limit(page_size + 1)
+    statement = statement.options(selectinload(own_labels(current_user))).limit(page_size + 1)
     tasks = list(session.exec(statement).all())
     has_more = len(tasks) > page_size
     tasks = tasks[:page_size]
@@ -322,49 +378,62 @@ def read_tasks(
 
 @app.get("/tasks/{task_id}/", response_model=TaskPublic)
 def read_task(session: SessionDep, current_user: CurrentUser, task_id: int) -> Any:
-    return task_public(get_live_task(session, current_user, task_id))
+    task, _role = get_live_task(session, current_user, task_id)
+    return task_public(task)
 
 
-def record_change(session: Session, user: User, task: Task, now: datetime) -> None:
-    """The project's change log (taskapi.sync): the user's next number, then the task's record."""
-    counter = (
-        insert(ChangeCounter)
-        .values(owner_id=user.id, seq=1)
-        .on_conflict_do_update(
-            index_elements=[ChangeCounter.owner_id], set_={"seq": ChangeCounter.seq + 1}
+def record_change(session: Session, task: Task, now: datetime) -> None:
+    """The project's change log (taskapi.sync), for every member of the task's project in
+    ascending user id: the member's next number, then the task's record for them."""
+    readers = session.exec(
+        select(Membership.user_id)
+        .where(Membership.project_id == task.project_id)
+        .order_by(Membership.user_id)
+    ).all()
+    for reader in readers:
+        counter = (
+            insert(ChangeCounter)
+            .values(owner_id=reader, seq=1)
+            .on_conflict_do_update(
+                index_elements=[ChangeCounter.owner_id], set_={"seq": ChangeCounter.seq + 1}
+            )
+            .returning(ChangeCounter.seq)
         )
-        .returning(ChangeCounter.seq)
-    )
-    seq = session.exec(counter).scalar_one()
-    change = insert(Change).values(
-        owner_id=user.id, kind="task", object_id=task.id, seq=seq, deleted=False, changed_at=now
-    )
-    session.exec(
-        change.on_conflict_do_update(
-            index_elements=[Change.kind, Change.object_id],
-            set_={
-                "seq": change.excluded.seq,
-                "deleted": change.excluded.deleted,
-                "changed_at": change.excluded.changed_at,
-            },
+        seq = session.exec(counter).scalar_one()
+        change = insert(Change).values(
+            owner_id=reader, kind="task", object_id=task.id, seq=seq, deleted=False, changed_at=now
         )
-    )
+        session.exec(
+            change.on_conflict_do_update(
+                index_elements=[Change.owner_id, Change.kind, Change.object_id],
+                set_={
+                    "seq": change.excluded.seq,
+                    "deleted": change.excluded.deleted,
+                    "changed_at": change.excluded.changed_at,
+                },
+            )
+        )
 
 
 @app.post("/tasks/", response_model=TaskPublic, status_code=201)
 def create_task(*, session: SessionDep, current_user: CurrentUser, task_in: TaskCreate) -> Any:
-    # As the project: the user's row locked, then the new task goes last among the top level.
-    session.exec(select(User.id).where(User.id == current_user.id).with_for_update(key_share=True))
+    # As the project: the user's Inbox locked, then the new task goes last among its top level.
+    inbox = session.exec(
+        select(Project.id)
+        .where(Project.owner_id == current_user.id, Project.inbox)
+        .with_for_update(key_share=True)
+    ).one()
     last = session.exec(
         select(func.max(Task.position)).where(
-            Task.owner_id == current_user.id, Task.parent_id.is_(None), Task.deleted_at.is_(None)
+            Task.project_id == inbox, Task.parent_id.is_(None), Task.deleted_at.is_(None)
         )
     ).one()
     now = datetime.now(UTC)
     task = Task.model_validate(
         task_in,
         update={
-            "owner_id": current_user.id,
+            "project_id": inbox,
+            "created_by_id": current_user.id,
             "completed_at": now if task_in.completed else None,
             "due_day": task_in.due_date,
             "created_at": now,
@@ -374,7 +443,7 @@ def create_task(*, session: SessionDep, current_user: CurrentUser, task_in: Task
     )
     session.add(task)
     session.flush()
-    record_change(session, current_user, task, now)
+    record_change(session, task, now)
     session.commit()
     session.refresh(task)
     return task_public(task, labels=[])
@@ -386,7 +455,11 @@ def update_task(
 ) -> Any:
     update_dict = task_in.model_dump(exclude_unset=True)
     for _attempt in range(MAX_ATTEMPTS):
-        task = get_live_task(session, current_user, task_id)
+        task, role = get_live_task(session, current_user, task_id)
+        if role not in WRITERS:
+            raise HTTPException(status_code=403, detail="Your role lacks task:write")
+        # The reader's labels as read (the commit expires them, and a lazy load reads them all).
+        labels = sorted(link.label_id for link in task.label_links)
         now = datetime.now(UTC)
         values = {**update_dict, "updated_at": now}
         if not values.get("completed", task.completed):
@@ -402,8 +475,8 @@ def update_task(
         except StaleDataError:
             session.rollback()  # another write slipped in between: read it again
             continue
-        record_change(session, current_user, task, now)
+        record_change(session, task, now)
         session.commit()
         session.refresh(task)
-        return task_public(task)
+        return task_public(task, labels=labels)
     raise HTTPException(status_code=409, detail="The task changed meanwhile")

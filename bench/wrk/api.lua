@@ -7,7 +7,8 @@
 -- for the scenarios that follow a URL the app gave out, that user's URL: page 51 (deep), a changes
 -- feed page from a sync token in the middle of the user's log (changes) or from the latest one
 -- (changes-empty), the trash's first page (trash); or, for every token user, the list of its
--- tasks that carry its own filtered label (labelled). Each thread takes its own slice of the
+-- tasks that carry its own filtered label (labelled); or, for the members of the shared
+-- projects, their list's first page (shared). Each thread takes its own slice of the
 -- users (wrk 4.1 has no per-connection hook), and every request picks the next user of the
 -- slice, so one thread's connections carry many users' tokens.
 --
@@ -70,6 +71,7 @@ local builders = {
    ["changes-empty"] = user_path,
    trash = user_path,
    labelled = user_path,
+   shared = user_path,
    list = function(user)
       return wrk.format("GET", "/tasks/?page_size=20", headers(user))
    end,

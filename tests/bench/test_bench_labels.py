@@ -32,8 +32,9 @@ def test_seeded_label_ids_are_each_users_own():
 
 def test_the_baseline_renders_label_ids_as_the_project_does():
     for text in ("12,3,7", "5", None):
-        # Every column (None but the first few), then the label ids.
-        row = (1, 1, "t", "", False, None, "low", *[None] * (len(COLUMNS) - 7), text)
+        # Every column (None but a few), then the label ids.
+        columns = {name: None for name in COLUMNS} | {"id": 1, "project_id": 1, "title": "t"}
+        row = (*columns.values(), text)
         task = Task()
         task.__dict__["label_ids_text"] = text
 

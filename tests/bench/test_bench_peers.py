@@ -11,28 +11,30 @@ from bench.peers.ninja import api as ninja_api
 from bench.run import _without_cursor, same_bodies
 from ninja.responses import NinjaJSONEncoder
 
+from taskapi.accounts.models import User
 from taskapi.tasks.models import Task, TaskLabel
 from taskapi.tasks.selectors import task_list
 from taskapi.tasks.serializers import TaskOut
 from tests.factories import LabelFactory, TaskFactory
 
 TASK_FIELDS = (
-    "id", "owner_id", "title", "description", "completed", "completed_at", "priority",
-    "due_date", "due_at", "time_zone", "due_day", "version", "created_at", "updated_at",
-    "deleted_at", "parent_id", "position",
+    "id", "project_id", "created_by_id", "assignee_id", "title", "description", "completed",
+    "completed_at", "priority", "due_date", "due_at", "time_zone", "due_day", "version",
+    "created_at", "updated_at", "deleted_at", "parent_id", "position",
 )  # fmt: skip
 
 
-def _fastapi_body(task: Task) -> dict:
+def _fastapi_body(task: Task, reader: User) -> dict:
     row = fastapi_template.Task(**{name: getattr(task, name) for name in TASK_FIELDS})
-    labels = sorted(TaskLabel.objects.filter(task=task).values_list("label_id", flat=True))
+    links = TaskLabel.objects.filter(task=task, label__owner=reader)
+    labels = sorted(links.values_list("label_id", flat=True))
     return fastapi_template.task_public(row, labels=labels).model_dump(mode="json")
 
 
-def _ninja_body(task: Task) -> dict:
+def _ninja_body(task: Task, reader: User) -> dict:
     # What ninja does with a view's result: the Schema from the object, dumped, then its JSON
     # encoder (Django's, which alone would cut microseconds to milliseconds).
-    read = Task.objects.prefetch_related("label_links").get(pk=task.pk)
+    read = ninja_api.live_tasks(reader).get(pk=task.pk)
     dumped = ninja_api.TaskOut.from_orm(read).model_dump()
     return json.loads(json.dumps(dumped, cls=NinjaJSONEncoder))
 
@@ -53,13 +55,15 @@ def test_a_peer_renders_a_task_as_the_project_does(render):
         ),
         TaskFactory(description="plain", created_at=done, updated_at=on_the_second),
     ]
-    for label in (LabelFactory(owner=tasks[0].owner), LabelFactory(owner=tasks[0].owner)):
+    reader = tasks[0].created_by
+    for label in (LabelFactory(owner=reader), LabelFactory(owner=reader), LabelFactory()):
         TaskLabel.objects.create(task=tasks[0], label=label)
     for task in tasks:
-        project = TaskOut(task_list(user=task.owner).get(pk=task.pk)).data
+        project = TaskOut(task_list(user=task.created_by).get(pk=task.pk)).data
 
-        assert render(task) == dict(project)
-    assert len(_fastapi_body(tasks[0])["labels"]) == 2
+        assert render(task, task.created_by) == dict(project)
+    # The reader's own two labels, not the third (another user's).
+    assert len(_fastapi_body(tasks[0], reader)["labels"]) == 2
 
 
 def _page(next_cursor: str, created_at: str = "2026-03-01T12:30:05Z") -> dict:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import jwt
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import F, Max, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,10 +18,12 @@ from ninja.security import HttpBearer
 from pydantic import field_serializer
 
 from taskapi.accounts.models import User
+from taskapi.projects.models import Membership, Project
 from taskapi.sync.models import Change, ChangeCounter
-from taskapi.tasks.models import POSITION_GAP, Task
+from taskapi.tasks.models import POSITION_GAP, Task, TaskLabel
 
 MAX_ATTEMPTS = 3  # taskapi.tasks.services.MAX_WRITE_ATTEMPTS
+WRITERS = ("owner", "editor")  # the roles that may write tasks (taskapi.projects.policy)
 
 Priority = Literal["low", "medium", "high"]
 Ordering = Literal[
@@ -71,6 +73,8 @@ class TaskOut(Schema):
     labels: list[int]
     parent_id: int | None
     position: int
+    project_id: int
+    assignee_id: int | None
 
     @staticmethod
     def resolve_labels(task: Task) -> list[int]:
@@ -99,7 +103,12 @@ class TaskListParams(Schema):
 
 # --- queries -----------------------------------------------------------------------------------
 def live_tasks(user: User) -> QuerySet[Task]:
-    return Task.objects.filter(owner=user, deleted_at__isnull=True)
+    """The tasks of the projects the user is a member of, with the user's own labels (labels
+    are personal)."""
+    own_labels = Prefetch("label_links", queryset=TaskLabel.objects.filter(label__owner=user))
+    return Task.objects.filter(
+        project__memberships__user=user, deleted_at__isnull=True
+    ).prefetch_related(own_labels)
 
 
 def encode_cursor(ordering: str, task: Task, backwards: bool) -> str:
@@ -127,18 +136,21 @@ def page_link(request: HttpRequest, cursor: str) -> str:
     return f"{request.build_absolute_uri(request.path)}?{params.urlencode()}"
 
 
-def record_change(user: User, task: Task, now: datetime) -> None:
-    """The project's change log (taskapi.sync): the user's next number, the task's record."""
-    counter = ChangeCounter.objects.filter(owner=user)
-    if not counter.update(seq=F("seq") + 1):
-        ChangeCounter.objects.create(owner=user, seq=1)
-    seq = counter.values_list("seq", flat=True).get()
-    Change.objects.bulk_create(
-        [Change(owner=user, kind="task", object_id=task.pk, seq=seq, changed_at=now)],
-        update_conflicts=True,
-        unique_fields=["kind", "object_id"],
-        update_fields=["seq", "deleted", "changed_at"],
-    )
+def record_change(task: Task, now: datetime) -> None:
+    """The project's change log (taskapi.sync), for every member of the task's project in
+    ascending user id: the member's next number, the task's record for them."""
+    readers = Membership.objects.filter(project_id=task.project_id).order_by("user_id")
+    for reader in readers.values_list("user_id", flat=True):
+        counter = ChangeCounter.objects.filter(owner_id=reader)
+        if not counter.update(seq=F("seq") + 1):
+            ChangeCounter.objects.create(owner_id=reader, seq=1)
+        seq = counter.values_list("seq", flat=True).get()
+        Change.objects.bulk_create(
+            [Change(owner_id=reader, kind="task", object_id=task.pk, seq=seq, changed_at=now)],
+            update_conflicts=True,
+            unique_fields=["owner", "kind", "object_id"],
+            update_fields=["seq", "deleted", "changed_at"],
+        )
 
 
 # --- views -------------------------------------------------------------------------------------
@@ -149,7 +161,7 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 @api.get("/tasks/", response=TaskPage)
 def list_tasks(request: HttpRequest, params: Query[TaskListParams]) -> dict[str, Any]:
-    tasks = live_tasks(request.auth).prefetch_related("label_links")
+    tasks = live_tasks(request.auth)
     if params.completed is not None:
         tasks = tasks.filter(completed=params.completed)
     if params.priority is not None:
@@ -191,7 +203,7 @@ def list_tasks(request: HttpRequest, params: Query[TaskListParams]) -> dict[str,
 
 @api.get("/tasks/{task_id}/", response=TaskOut)
 def get_task(request: HttpRequest, task_id: int) -> Task:
-    return get_object_or_404(live_tasks(request.auth).prefetch_related("label_links"), pk=task_id)
+    return get_object_or_404(live_tasks(request.auth), pk=task_id)
 
 
 @api.post("/tasks/", response={201: TaskOut})
@@ -199,11 +211,14 @@ def create_task(request: HttpRequest, payload: TaskIn) -> Task:
     user = request.auth
     now = timezone.now()
     with transaction.atomic():
-        # As the project: the user's row locked, then the new task goes last at the top level.
-        User.objects.select_for_update(no_key=True).get(pk=user.pk)
-        last = live_tasks(user).filter(parent=None).aggregate(Max("position"))["position__max"]
+        # As the project: the user's Inbox locked, then the new task goes last at its top level.
+        inbox = Project.objects.select_for_update(no_key=True).get(owner=user, inbox=True)
+        last = Task.objects.filter(project=inbox, parent=None, deleted_at__isnull=True).aggregate(
+            Max("position")
+        )["position__max"]
         task = Task.objects.create(
-            owner=user,
+            project=inbox,
+            created_by=user,
             **payload.dict(),
             completed_at=now if payload.completed else None,
             due_day=payload.due_date,
@@ -211,7 +226,7 @@ def create_task(request: HttpRequest, payload: TaskIn) -> Task:
             updated_at=now,
             position=0 if last is None else last + POSITION_GAP,
         )
-        record_change(user, task, now)
+        record_change(task, now)
     return task
 
 
@@ -219,7 +234,10 @@ def create_task(request: HttpRequest, payload: TaskIn) -> Task:
 def update_task(request: HttpRequest, task_id: int, payload: PatchDict[TaskIn]) -> Task:
     user = request.auth
     for _attempt in range(MAX_ATTEMPTS):
-        task = get_object_or_404(live_tasks(user).prefetch_related("label_links"), pk=task_id)
+        task = get_object_or_404(live_tasks(user), pk=task_id)
+        role = Membership.objects.filter(project_id=task.project_id, user=user).values("role")
+        if role.get()["role"] not in WRITERS:
+            raise HttpError(403, "Your role lacks task:write")
         now = timezone.now()
         values = {**payload, "updated_at": now, "version": task.version + 1}
         if not values.get("completed", task.completed):
@@ -229,10 +247,12 @@ def update_task(request: HttpRequest, task_id: int, payload: PatchDict[TaskIn]) 
         if "due_date" in values:
             values["due_day"] = values["due_date"]
         with transaction.atomic():
-            # UPDATE ... WHERE owner AND id AND version: no write based on a stale read.
-            written = live_tasks(user).filter(pk=task.pk, version=task.version).update(**values)
+            # UPDATE ... WHERE id AND version: no write based on a stale read.
+            written = Task.objects.filter(
+                pk=task.pk, project_id=task.project_id, version=task.version, deleted_at=None
+            ).update(**values)
             if written:
-                record_change(user, task, now)
+                record_change(task, now)
         if written:
             for name, value in values.items():
                 setattr(task, name, value)
