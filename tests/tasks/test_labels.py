@@ -3,6 +3,7 @@
 import pytest
 
 from taskapi.labels.models import Label
+from taskapi.projects.models import Membership, Project, Role
 from taskapi.tasks.models import Task
 from tests.factories import LabelFactory, TaskFactory
 
@@ -239,6 +240,26 @@ def test_labels_survive_the_trash_and_come_back_on_restore(api_client, user, lab
 
     assert [task["labels"] for task in in_trash] == [[labels[1].pk]]
     assert restored.json()["labels"] == [labels[1].pk]
+
+
+def test_a_restore_in_a_shared_project_answers_only_the_callers_labels(
+    api_client, user, other_user
+):
+    # Labels are personal: a member restoring a task sees their own labels on it, not the
+    # labels another member put on it (as GET, PATCH and the trash list show it).
+    project = Project.objects.create(owner=other_user, name="shared")
+    Membership.objects.create(project=project, user=other_user, role=Role.OWNER)
+    Membership.objects.create(project=project, user=user, role=Role.EDITOR)
+    task = TaskFactory(owner=other_user, project=project)
+    task.labels.add(LabelFactory(owner=other_user))
+    assert api_client.delete(f"/tasks/{task.pk}/").status_code == 204
+    in_trash = api_client.get("/tasks/trash/").json()["results"]
+
+    restored = api_client.post(f"/tasks/{task.pk}/restore/")
+
+    assert restored.status_code == 200
+    assert [t["labels"] for t in in_trash] == [[]]
+    assert restored.json()["labels"] == []
 
 
 def test_erasing_a_task_removes_its_label_links_and_keeps_the_label(api_client, user, labels):
