@@ -31,6 +31,7 @@ WEBHOOK_URL_400 = {
     ("url", "scheme"),
     ("url", "invalid"),
 }
+ASSIGNEE_400 = {("assignee_id", "does_not_exist")}
 EXPLAINED_400 = {
     "POST /auth/register/": {
         ("email", "unique"),
@@ -54,11 +55,20 @@ EXPLAINED_400 = {
     # generated label id is rarely one of the user's labels (generation.map_body supplies real
     # ones for lists of two or more), a generated task id rarely one of the user's live tasks, or
     # a fitting one, and a generated label name may repeat one the run already used.
+    # A generated project_id is rarely a project of the user's, a generated assignee_id rarely
+    # a member of the task's project (1.4.0, "Projects, roles and permissions").
     "POST /tasks/": DUE_TIME_400
-    | {("labels", "does_not_exist"), ("parent_id", "does_not_exist"), ("parent_id", "max_depth")},
-    "PUT /tasks/{id}/": DUE_TIME_400 | {("labels", "does_not_exist")},
-    "PATCH /tasks/{id}/": DUE_TIME_400 | {("labels", "does_not_exist")},
+    | ASSIGNEE_400
+    | {
+        ("labels", "does_not_exist"),
+        ("parent_id", "does_not_exist"),
+        ("parent_id", "max_depth"),
+        ("project_id", "does_not_exist"),
+    },
+    "PUT /tasks/{id}/": DUE_TIME_400 | ASSIGNEE_400 | {("labels", "does_not_exist")},
+    "PATCH /tasks/{id}/": DUE_TIME_400 | ASSIGNEE_400 | {("labels", "does_not_exist")},
     "POST /tasks/{id}/move/": {
+        ("project_id", "does_not_exist"),
         ("parent_id", "does_not_exist"),
         ("parent_id", "cycle"),
         ("parent_id", "max_depth"),
@@ -71,6 +81,8 @@ EXPLAINED_400 = {
     "POST /webhooks/": WEBHOOK_URL_400 | {(None, "limit")},
     "PATCH /webhooks/{id}/": WEBHOOK_URL_400,
     "GET /webhooks/{id}/deliveries/": {("cursor", "invalid")},
+    # The new owner must be a member of the project.
+    "POST /projects/{id}/transfer/": {("user_id", "does_not_exist")},
 }
 CONDITIONAL_WRITES = {
     "PUT /tasks/{id}/",
