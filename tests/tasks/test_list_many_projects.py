@@ -7,6 +7,7 @@ hold the answers to the order computed here from all the member's tasks: whateve
 is read, the same rows in the same order. On SQLite the plain form answers the same tests.
 """
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from taskapi.projects.models import Role
 from taskapi.projects.services import invitation_accept, invitation_create, project_create
+from taskapi.tasks import selectors
 from taskapi.tasks.filters import ORDERINGS
 from taskapi.tasks.models import Task, TaskLabel
 from tests.factories import LabelFactory, TaskFactory, UserFactory, inbox_of
@@ -213,8 +215,28 @@ def test_on_postgresql_a_page_of_several_projects_reads_each_projects_range(
     page = _page_statements(api_client, f"/tasks/?page_size={PAGE_SIZE}")[-1]
 
     # Each project's first rows by a LATERAL subquery per project id, then the page of them.
+    assert page.startswith("SELECT page.* FROM unnest(")
     assert "CROSS JOIN LATERAL" in page
     assert page.count(f"LIMIT {PAGE_SIZE + 1}") == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite reads the projects together")
+@pytest.mark.parametrize("ordering", ["-created_at", "due_date"])
+def test_the_queryset_form_of_the_union_gives_the_same_pages(
+    api_client, user, projects, ordering, monkeypatch
+):
+    # The form task_page_slice falls back to when a compiled page is not as it expects.
+    monkeypatch.setattr(selectors, "_POSITIONS", re.compile("(?!)"))
+    expected = _expected(projects["all"], ordering)
+
+    forward, backward = _walk_both_ways(
+        api_client, f"/tasks/?ordering={ordering}&page_size={PAGE_SIZE}"
+    )
+    page = _page_statements(api_client, f"/tasks/?ordering={ordering}&page_size={PAGE_SIZE}")[-1]
+
+    assert forward == expected
+    assert backward == expected
+    assert '"tasks_task"."id" IN (SELECT page.pk' in page
 
 
 def test_a_page_of_one_project_is_read_as_one_range(api_client, user):
