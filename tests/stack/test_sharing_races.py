@@ -1,8 +1,9 @@
 """A task write and a membership change of one project take turns (projects/selectors.py,
 readers_locked), shown on PostgreSQL with each race held open by hand.
 
-A second connection plays the membership change's transaction (the project FOR UPDATE, then the
-membership row) and commits while the API's PATCH waits for the project's lock. The PATCH must
+A second connection plays the membership change's transaction (the project's membership lock and
+row, as projects.services._lock takes them, then the membership row) and commits while the API's
+PATCH waits for the lock. The PATCH must
 then see the change: a joiner's feed carries the PATCH, and a removed member cannot be assigned.
 Both failed when the lock and the members were read in one statement, whose snapshot predates
 the wait (found by tests/stack/test_sharing_convergence.py, seeds 3514084193 and 1414235337).
@@ -16,6 +17,7 @@ import time
 import psycopg
 import pytest
 
+from taskapi.projects.locks import LOCK_CLASS
 from tests.stack.conftest import create_account
 from tests.support.sync_mirror import Mirror, all_pages
 
@@ -24,6 +26,11 @@ WAIT = 1.0  # long enough for the PATCH to reach the lock it waits on
 
 def _database(stack) -> psycopg.Connection:
     return psycopg.connect(stack.env["DATABASE_URL"].replace("postgres://", "postgresql://"))
+
+
+def _lock_as_a_membership_change(connection: psycopg.Connection, project_id: int) -> None:
+    connection.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, project_id % 2**31])
+    connection.execute("SELECT id FROM projects_project WHERE id = %s FOR UPDATE", [project_id])
 
 
 def _user_id(http, account) -> int:
@@ -50,7 +57,7 @@ def test_a_patch_waiting_on_a_join_is_recorded_for_the_joiner(stack):
     join, row = _database(stack), _database(stack)
     try:
         # The join, as invitation_accept and tasks.membership do it.
-        join.execute("SELECT id FROM projects_project WHERE id = %s FOR UPDATE", [project])
+        _lock_as_a_membership_change(join, project)
         join.execute(
             "INSERT INTO projects_membership (project_id, user_id, role, joined_at) "
             "VALUES (%s, %s, 'viewer', now())",
@@ -106,7 +113,7 @@ def test_a_patch_waiting_on_a_removal_cannot_assign_the_removed_member(stack):
     removal = _database(stack)
     try:
         # The removal, as member_remove does it (nothing is assigned to unassign yet).
-        removal.execute("SELECT id FROM projects_project WHERE id = %s FOR UPDATE", [project])
+        _lock_as_a_membership_change(removal, project)
         removal.execute(
             "DELETE FROM projects_membership WHERE project_id = %s AND user_id = %s",
             [project, member_id],

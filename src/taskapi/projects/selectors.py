@@ -1,6 +1,5 @@
 """Reads of projects, scoped to the user: a project they are not a member of does not exist."""
 
-from django.db import connection
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -8,6 +7,7 @@ from taskapi.accounts.models import normalize_email
 from taskapi.core.scoping import HasId, id_check, scoped_get
 from taskapi.projects import policy
 from taskapi.projects.errors import ProjectNotFound
+from taskapi.projects.locks import membership_lock_shared
 from taskapi.projects.models import Invitation, Membership, Project
 
 
@@ -46,28 +46,17 @@ def member_ids(*, project_id: int) -> list[int]:
     )
 
 
-# PostgreSQL: a KEY SHARE lock on the project's row until the transaction ends.
-_PROJECT_KEY_SHARE = "SELECT 1 FROM projects_project WHERE id = %s FOR KEY SHARE"
-
-
 def readers_locked(*, project_id: int) -> list[int]:
-    """The members who read a write to the project's tasks, ascending, with the project's row
-    held (FOR KEY SHARE) until the transaction ends.
+    """The members who read a write to the project's tasks, ascending, read after taking the
+    project's membership lock shared (locks.py): a membership change committed before it is
+    seen, and none commits until the write does.
 
-    Membership changes lock the row FOR UPDATE (services._require), so a task write and a
-    membership change of one project take turns: a write never records for a member list that
-    a join or a departure changes before it commits (the joiner would miss the write; the one
-    who left would be told of it). Task writes among themselves do not wait on this lock.
-
-    Two statements, not one with `FOR KEY SHARE OF p` joined to the members: under READ
-    COMMITTED a statement that waits for the lock still reads the other rows of its join as
-    they were when it began, so it would return the member list from before a join it waited
-    for. The second statement starts after the wait and sees it. On SQLite write transactions
-    are serialized anyway, and only the members are read.
+    The lock is a statement of its own, before the members are read: under READ COMMITTED a
+    statement that waits reads the rest of its query as it was when it began, so a lock and the
+    members in one statement returned the list from before a join it waited for
+    (tests/stack/test_sharing_races.py).
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_PROJECT_KEY_SHARE, [project_id])
+    membership_lock_shared(project_id=project_id)
     return member_ids(project_id=project_id)
 
 

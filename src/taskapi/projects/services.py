@@ -23,6 +23,7 @@ from taskapi.projects.errors import (
     OwnerRoleFixed,
     ProjectNotFound,
 )
+from taskapi.projects.locks import membership_lock
 from taskapi.projects.models import Invitation, Membership, Project, Role
 from taskapi.projects.signals import member_joined, member_leaving, project_deleting
 
@@ -36,14 +37,29 @@ INVITATION_TTL = timedelta(days=14)
 
 def _require(*, user: HasId, project_id: int, permission: str) -> Project:
     """The project, locked for this transaction, if the user holds `permission` there (a
-    non-member's 404, a member's 403). Locked FOR UPDATE: membership changes of one project take
-    turns, and every task write in it waits (selectors.readers_locked), so no write records its
-    change for a member list that changes before it commits."""
+    non-member's 404, a member's 403).
+
+    Locked twice over: the membership lock (locks.py), which task writes share, so no write
+    records its change for a member list that changes before it commits; and the project's row
+    FOR UPDATE, which the writes that place tasks (create, move, trash, restore) lock too. The
+    policy is asked before, so that no one takes a lock on a project they cannot see, and again
+    after, for the role as a change that committed meanwhile left it.
+    """
     if not 1 <= project_id <= MAX_ID:
         raise ProjectNotFound()
     policy.require(
         user=user, project_id=project_id, permission=permission, not_found=ProjectNotFound
     )
+    project = _lock(project_id=project_id)
+    policy.require(
+        user=user, project_id=project_id, permission=permission, not_found=ProjectNotFound
+    )
+    return project
+
+
+def _lock(*, project_id: int) -> Project:
+    """The project's membership lock and its row FOR UPDATE (see _require), in that order."""
+    membership_lock(project_id=project_id)
     project = Project.objects.select_for_update().filter(pk=project_id).first()
     if project is None:
         raise ProjectNotFound()
@@ -229,9 +245,9 @@ def _invitation_for(*, user: HasId, email: str, invitation_id: int) -> Invitatio
 def invitation_accept(*, user: HasId, email: str, invitation_id: int) -> Project:
     invitation = _invitation_for(user=user, email=email, invitation_id=invitation_id)
     project_id = invitation.project_id
-    # The project's lock (as _require takes it): the join takes turns with the project's other
-    # membership changes and with its task writes.
-    project = Project.objects.select_for_update().get(pk=project_id)
+    # The project's locks (as _require takes them): the join takes turns with the project's
+    # other membership changes and with its task writes.
+    project = _lock(project_id=project_id)
     if Membership.objects.filter(project_id=project_id, user_id=user.id).exists():
         invitation.delete()
         raise AlreadyMember()
@@ -259,9 +275,10 @@ def invitation_decline(*, user: HasId, email: str, invitation_id: int) -> None:
 def memberships_end(*, user_id: int) -> None:
     """An account is going: the projects it owns are erased (their members lose them), and it
     leaves the others. Inside the deletion's transaction, before its rows go."""
-    for project in Project.objects.filter(owner_id=user_id).order_by("pk").select_for_update():
-        _project_erase(project=project)
+    owned = Project.objects.filter(owner_id=user_id).values_list("pk", flat=True)
+    for project_id in sorted(owned):
+        _project_erase(project=_lock(project_id=project_id))
     others = Membership.objects.filter(user_id=user_id).values_list("project_id", flat=True)
     for project_id in sorted(others):
-        list(Project.objects.select_for_update().filter(pk=project_id).values_list("pk"))
+        _lock(project_id=project_id)
         _member_remove(project_id=project_id, user_id=user_id)
