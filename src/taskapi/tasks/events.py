@@ -28,13 +28,15 @@ def task_events_record(
     *,
     project_id: int,
     events: dict[str, Collection[int]],
+    readers: Collection[int] | None = None,
     except_ids: Collection[int] = (),
 ) -> None:
     """Record, for each event type, its tasks (ids) of one project, for every member whose
     listeners want the type, each rendered as that member sees it (their own labels); a task
     listed twice gets its first type."""
-    readers = [member for member in member_ids(project_id=project_id) if member not in except_ids]
-    for wanted in events_wanted(owner_ids=readers):
+    if readers is None:  # the members, unless the caller just read them for the change log
+        readers = member_ids(project_id=project_id)
+    for wanted in events_wanted(owner_ids=[r for r in readers if r not in except_ids]):
         reader = Owner(wanted.owner_id)
         seen: set[int] = set()
         for type, task_ids in events.items():

@@ -63,16 +63,14 @@ def _changes_log(
     task_ids: list[int],
     deleted: bool = False,
     readers: list[int] | None = None,
-) -> None:
+) -> list[int]:
     """Record the tasks as changed (or deleted) for every member of their project: `readers`,
     when the caller read them with readers_locked, else read here (the caller holds the
-    project's lock already: _lock_projects)."""
-    change_record(
-        reader_ids=member_ids(project_id=project_id) if readers is None else readers,
-        kind=SYNC_KIND,
-        object_ids=task_ids,
-        deleted=deleted,
-    )
+    project's lock already: _lock_projects). Returns the readers, whom the events go to."""
+    if readers is None:
+        readers = member_ids(project_id=project_id)
+    change_record(reader_ids=readers, kind=SYNC_KIND, object_ids=task_ids, deleted=deleted)
+    return readers
 
 
 def _project_in_range(project_id: int) -> int:
@@ -200,9 +198,11 @@ def task_create(*, user: HasId, data: dict[str, Any]) -> Task:
         updated_at=now,
     )
     task_labels_write(task_id=task.pk, old=[], new=label_ids)
-    _changes_log(project_id=project_id, task_ids=[task.pk, *renumbered])
+    readers = _changes_log(project_id=project_id, task_ids=[task.pk, *renumbered])
     events.task_events_record(
-        project_id=project_id, events={events.CREATED: [task.pk], events.UPDATED: renumbered}
+        readers=readers,
+        project_id=project_id,
+        events={events.CREATED: [task.pk], events.UPDATED: renumbered},
     )
     task.label_ids = label_ids
     return task
@@ -282,7 +282,9 @@ def task_update(
                 event = _update_event(
                     was_completed=task.completed, completed=values.get("completed")
                 )
-                events.task_events_record(project_id=task.project_id, events={event: [task.pk]})
+                events.task_events_record(
+                    readers=readers, project_id=task.project_id, events={event: [task.pk]}
+                )
         if written:
             for field, value in values.items():
                 setattr(task, field, value)
@@ -388,12 +390,14 @@ def task_move(
                 ],
             )
             events.task_events_record(
-                project_id=target_project, events={events.UPDATED: [*moved, *renumbered]}
+                readers=kept,
+                project_id=target_project,
+                events={events.UPDATED: [*moved, *renumbered]},
             )
         else:
-            _changes_log(project_id=source, task_ids=[task.pk, *renumbered])
+            readers = _changes_log(project_id=source, task_ids=[task.pk, *renumbered])
             events.task_events_record(
-                project_id=source, events={events.UPDATED: [task.pk, *renumbered]}
+                readers=readers, project_id=source, events={events.UPDATED: [task.pk, *renumbered]}
             )
     for field, value in values.items():
         setattr(task, field, value)
@@ -424,9 +428,9 @@ def task_trash(
             )
             if below:
                 project_tasks(project_id=project_id).filter(pk__in=below).update(deleted_at=now)
-            _changes_log(project_id=project_id, task_ids=[task_id, *below], deleted=True)
+            readers = _changes_log(project_id=project_id, task_ids=[task_id, *below], deleted=True)
             events.task_events_record(
-                project_id=project_id, events={events.DELETED: [task_id, *below]}
+                readers=readers, project_id=project_id, events={events.DELETED: [task_id, *below]}
             )
     if trashed:
         return
@@ -493,8 +497,11 @@ def task_restore(
                     trashed_with_it.filter(pk__in=below).update(
                         deleted_at=None, updated_at=now, version=F("version") + 1
                     )
-                _changes_log(project_id=project_id, task_ids=[task_id, *below, *renumbered])
+                readers = _changes_log(
+                    project_id=project_id, task_ids=[task_id, *below, *renumbered]
+                )
                 events.task_events_record(
+                    readers=readers,
                     project_id=project_id,
                     events={events.RESTORED: [task_id, *below], events.UPDATED: renumbered},
                 )
