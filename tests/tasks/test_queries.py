@@ -3,7 +3,7 @@
 Since tasks live in projects (taskapi.projects), a request also asks who may do what: a list
 reads the caller's projects first (_readable), a write to a task asks the caller's role in its
 project (_role), and a write records itself for every member of the project (_record reads the
-members; _events reads them again, then their webhooks).
+members; _events asks their webhooks).
 """
 
 from datetime import UTC, date, datetime, timedelta
@@ -48,10 +48,21 @@ def _record() -> int:
 
 
 def _events() -> int:
-    # The project's members again (tasks.events.task_events_record reads them itself), then
-    # which event types their listeners want (webhooks: one query of all their active
-    # endpoints); with none, nothing more is rendered or written (core/events.py).
-    return 2
+    # Which event types the readers' listeners want (webhooks: one query of all their active
+    # endpoints; the readers are those the change record read); with none, nothing more is
+    # rendered or written (core/events.py).
+    return 1
+
+
+def _membership_lock() -> int:
+    # A write that places no task (PATCH, PUT) shares the project's membership lock before it
+    # reads the members (projects/locks.py): an advisory lock on PostgreSQL, nothing on SQLite.
+    return 1 if connection.vendor == "postgresql" else 0
+
+
+def _inbox() -> int:
+    # A create without a project_id reads the caller's Inbox (projects.selectors.inbox_id).
+    return 1
 
 
 def _role() -> int:
@@ -118,7 +129,8 @@ def test_create_is_two_queries_the_lock_and_its_change_record(light_client):
     count, response = _count(lambda: light_client.post("/tasks/", {"title": "x"}, format="json"))
 
     assert response.status_code == 201
-    assert count == 2 + _lock() + _record() + _events()  # the last sibling's position, the INSERT
+    # The last sibling's position, the INSERT.
+    assert count == 2 + _inbox() + _lock() + _record() + _events()
 
 
 def test_create_with_an_idempotency_key_is_three_queries_the_lock_and_the_record(light_client):
@@ -130,7 +142,7 @@ def test_create_with_an_idempotency_key_is_three_queries_the_lock_and_the_record
 
     assert response.status_code == 201
     # The last sibling's position, the task and the stored response, in one transaction.
-    assert count == 3 + _lock() + _record() + _events()
+    assert count == 3 + _inbox() + _lock() + _record() + _events()
 
 
 def test_get_is_one_query(light_client, user):
@@ -156,7 +168,7 @@ def test_update_is_two_queries_the_role_and_the_record_with_or_without_if_match(
 
     assert (first.status_code, second.status_code) == (200, 200)
     # read the task, one conditional UPDATE
-    expected = 2 + _role() + _record() + _events()
+    expected = 2 + _membership_lock() + _role() + _record() + _events()
     assert (plain, guarded) == (expected, expected)
 
 
@@ -171,8 +183,9 @@ def test_delete_is_two_queries_the_role_the_lock_and_the_record_with_or_without_
     )
 
     assert (first.status_code, second.status_code) == (204, 204)
-    # The conditional UPDATE, then the (here empty) level of subtasks to trash with it.
-    expected = 2 + _role() + _lock() + _record() + _events()
+    # Read the task (which project?), the conditional UPDATE, then the (here empty) level of
+    # subtasks to trash with it.
+    expected = 3 + _role() + _lock() + _record() + _events()
     assert (plain, guarded) == (expected, expected)
 
 
@@ -184,9 +197,10 @@ def test_restore_of_a_top_level_task_is_four_queries_the_role_the_lock_and_the_r
     count, response = _count(lambda: light_client.post(f"/tasks/{task.pk}/restore/"))
 
     assert response.status_code == 200
-    # Read it from the trash, check its position is free, one conditional UPDATE, the (here
-    # empty) level of subtasks trashed with it.
-    assert count == 4 + _role() + _lock() + _record() + _events()
+    # Read it from the trash (which project?), again under the project's lock, check its
+    # position is free, one conditional UPDATE, the (here empty) level of subtasks trashed
+    # with it.
+    assert count == 5 + _role() + _lock() + _record() + _events()
 
 
 def test_erase_of_a_task_without_subtasks_is_four_queries_the_role_and_the_lock(light_client, user):
@@ -195,9 +209,10 @@ def test_erase_of_a_task_without_subtasks_is_four_queries_the_role_and_the_lock(
     count, response = _count(lambda: light_client.delete(f"/tasks/trash/{task.pk}/"))
 
     assert response.status_code == 204
-    # The project lock (no restore commits between the cascade's read and its delete), then
-    # Django's cascade: select the task, select its subtasks, delete its label links, delete it.
-    assert count == 4 + _role() + _lock()
+    # Read it from the trash (which project?), the project lock (no restore commits between
+    # the cascade's read and its delete), then Django's cascade: select the task, select its
+    # subtasks, delete its label links, delete it.
+    assert count == 5 + _role() + _lock()
 
 
 def test_trash_is_one_query_a_page_and_the_projects_read(light_client, user):
@@ -274,7 +289,7 @@ def test_create_with_labels_checks_them_and_links_them_in_two_more_queries(light
 
     assert response.status_code == 201
     # The last sibling's position, the task, the labels' check and their links.
-    assert count == 2 + 2 + _lock() + _record() + _events()
+    assert count == 2 + 2 + _inbox() + _lock() + _record() + _events()
 
 
 def test_an_update_that_keeps_the_labels_writes_no_link(light_client, user):
@@ -290,29 +305,32 @@ def test_an_update_that_keeps_the_labels_writes_no_link(light_client, user):
     )
 
     # read, check the label, conditional UPDATE
-    assert same == 2 + 1 + _role() + _record() + _events()
+    assert same == 2 + 1 + _membership_lock() + _role() + _record() + _events()
     # read, conditional UPDATE, delete the link
-    assert other == 2 + 1 + _role() + _record() + _events()
+    assert other == 2 + 1 + _membership_lock() + _role() + _record() + _events()
 
 
 # --- POST /tasks/bulk/ -------------------------------------------------------------------------
 
 
-# Data statements of one operation, as in the single-task operations above: create inserts;
-# update reads the task, then one conditional UPDATE; delete is one conditional UPDATE.
-# Per operation, before its change record: a create reads the last sibling's position and
-# inserts; an update reads and writes conditionally; a delete writes conditionally and reads the
-# (here empty) level of subtasks. Creates and deletes also take the per-project lock (_lock()),
+# Data statements of one operation, as in the single-task operations above. Per operation,
+# before its change record: a create reads the Inbox and the last sibling's position and
+# inserts; an update reads and writes conditionally; a delete reads the task, writes
+# conditionally and reads the (here empty) level of subtasks. Creates and deletes also take the per-project lock (_lock()),
 # updates and deletes ask the caller's role in the task's project (_role()).
 def _bulk_cost(kind: str) -> int:
-    return {"create": 2 + _lock(), "update": 2 + _role(), "delete": 2 + _role() + _lock()}[kind]
+    return {
+        "create": 2 + _inbox() + _lock(),
+        "update": 2 + _membership_lock() + _role(),
+        "delete": 3 + _role() + _lock(),
+    }[kind]
 
 
-# Once per call, before any operation runs (tasks.bulk._authorize): the caller's roles in the
-# projects of the tasks named, so that a refusal by role is the call's 403 and nothing runs.
-# A batch of creates into the Inbox names no other project and asks nothing.
+# Once per call, before any operation runs (tasks.bulk._authorize): the projects of the tasks
+# named, then the caller's roles there, so that a refusal by role is the call's 403 and nothing
+# runs. A batch of creates into the Inbox names no other project and asks nothing.
 def _bulk_call_cost(kind: str) -> int:
-    return 0 if kind == "create" else _role()
+    return 0 if kind == "create" else 1 + _role()
 
 
 def _bulk_operations(kind: str, tasks: list[Task]) -> list[dict]:
