@@ -69,6 +69,15 @@ def test_a_garbled_trash_cursor_is_a_400_on_cursor(api_client):
     assert response.json()["errors"][0]["field"] == "cursor"
 
 
+@pytest.mark.parametrize("value", ["0", "9223372036854775808", "x"])
+def test_a_project_id_that_is_no_id_is_a_400_on_project_id_in_the_trash(api_client, value):
+    # As GET /tasks/?project_id= answers it; out of range was a 500 (found by Schemathesis).
+    response = api_client.get(f"/tasks/trash/?project_id={value}")
+
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == ["project_id"]
+
+
 def test_a_list_cursor_is_not_a_trash_cursor(api_client):
     for i in range(3):
         _create(api_client, title=f"t{i}")
