@@ -838,8 +838,11 @@ def bench_dataset(
             # The data-size comparison one request at a time as well: at 64 connections the
             # median is mostly queueing, so it moves with whatever else the machine runs.
             for scenario in COMPARED:
-                if is_main and scenario == "list" and 1 in config.sweep:
-                    continue  # the sweep measured it
+                if any(
+                    (r.scenario, r.connections, r.dataset) == (scenario, 1, dataset.name)
+                    for r in runs
+                ):
+                    continue  # the sweep measured it (the list, on the main data set)
                 for app, spec in apps.items():
                     if spec.serves_everything and spec.measures(scenario):
                         run(scenario, app, 1, config.sweep_duration)
