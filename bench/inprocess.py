@@ -4,12 +4,17 @@
   python -m bench.inprocess --rev A --rev B        any git revisions (WORKTREE: this tree)
   python -m bench.inprocess --floor                plus bench/django_floor's app
 
-A private PostgreSQL and Redis, 10k tasks seeded by bench/seed.py. Each revision is checked out
-into a temporary git worktree and served by a child process with the app's environment (its own
-`src` first on PYTHONPATH) that calls Django's WSGI handler directly, as asgi.py's a2wsgi does,
-one thread, real access tokens of 20 users in turn. Rounds alternate the revisions; each prints
-CPU ms per request (time.process_time()) per scenario; the summary is the median of the rounds
-and its ratio to the first revision.
+A private PostgreSQL and Redis. Each revision is checked out into a temporary git worktree,
+gets a database of its own migrated by its own code and seeded by bench/seed.py with the 10k
+data set (20 shared projects of 500 tasks included; on a revision from before projects the same
+users and tasks without them), and is served by a child process with the app's environment (its
+own `src` first on PYTHONPATH) that calls Django's WSGI handler directly, as asgi.py's a2wsgi
+does, one thread, real access tokens of 20 users in turn (the shared list: the shared projects'
+member). Rounds alternate the revisions; each prints CPU ms per request (time.process_time())
+per scenario; the summary is the median of the rounds and its ratio to the first revision, and
+the targets of bench/scenarios.py that these figures decide: the plain list against the first
+revision (PLAIN_LIST_TARGET, e.g. `--rev c1c9804^`: before projects) and the shared list
+against the same revision's plain list (SHARED_CPU_TARGET).
 """
 
 from __future__ import annotations
@@ -31,8 +36,10 @@ SCENARIOS = {  # name: path ({id} is one of the user's tasks)
     "list": "/tasks/?page_size=20",
     "filtered": "/tasks/?completed=false&ordering=-due_date",
     "retrieve": "/tasks/{id}/",
+    "shared": "/tasks/?page_size=20",  # as the member of the shared projects
 }
 FLOOR_SCENARIOS = ("list", "retrieve")  # the floor serves these two only
+PROJECT_SCENARIOS = ("shared",)  # only revisions with projects serve these
 USERS = 20
 
 
@@ -47,7 +54,7 @@ def child() -> None:
     django.setup()
     handler = get_wsgi_application()
     spec = json.loads(sys.stdin.readline())
-    users = spec["users"]  # [[token, task id], ...]
+    users_of = spec["users"]  # scenario: [[token, task id], ...]
 
     def call(path: str, token: str) -> None:
         route, _, query = path.partition("?")
@@ -72,7 +79,8 @@ def child() -> None:
         if not statuses[0].startswith("200"):
             raise SystemExit(f"{path}: {statuses[0]}")
 
-    def run(path: str, count: int) -> float:
+    def run(name: str, count: int) -> float:
+        path, users = spec["paths"][name], users_of[name]
         started = time.process_time()
         for i in range(count):
             token, task_id = users[i % len(users)]
@@ -82,8 +90,8 @@ def child() -> None:
     print("ready", file=answers, flush=True)
     for line in sys.stdin:  # "scenario count"
         name, count = line.split()
-        run(spec["paths"][name], max(int(count) // 10, USERS))  # warm-up
-        print(json.dumps(run(spec["paths"][name], int(count))), file=answers, flush=True)
+        run(name, max(int(count) // 10, USERS))  # warm-up
+        print(json.dumps(run(name, int(count))), file=answers, flush=True)
 
 
 # --- the parent ---------------------------------------------------------------------------------
@@ -100,7 +108,7 @@ def main() -> None:
         return child()
     revs = args.rev or ["main", WORKTREE]
 
-    from bench.seed import DataSet, seed, task_ids_by_owner
+    from bench.seed import DataSet
     from tests.support.servers import REPO, app_environment
     from tests.support.services import PostgresServer, RedisServer
 
@@ -111,34 +119,40 @@ def main() -> None:
     trees: list[Path] = []
     try:
         env = app_environment(
-            DATABASE_URL=pg.url("bench"),
             REDIS_URL=redis.url(),
             ACCESS_TOKEN_LIFETIME="7200",  # noqa: S106  (seconds)
         )
-        pg.create_database("bench")
-        conninfo = f"host=127.0.0.1 port={pg.port} user=postgres dbname=bench"
-        prepared = django_side(env, "prepare")
-        dataset = DataSet("10k", users=100)
-        seed(conninfo, dataset, password_hash=prepared["password_hash"], log=log)
-        owners = list(range(1, USERS + 1))
-        tokens = django_side(env, "tokens", *map(str, owners))
-        ids = task_ids_by_owner(conninfo, owners)
-        users = [[tokens[str(owner)], ids[owner][0]] for owner in owners]
-
-        apps = {}  # label: (tree, settings module)
-        for rev in revs:
+        dataset = DataSet("10k", users=100, shared_tasks=500)
+        apps = {}  # label: (tree, settings module, environment, users by scenario)
+        for index, rev in enumerate(revs):
             if rev == WORKTREE:
                 tree = REPO
             else:
                 tree = workdir / f"rev-{len(trees)}"
                 git("worktree", "add", "--detach", str(tree), rev)
                 trees.append(tree)
-            apps[rev] = (tree, "taskapi.settings.base")
-        if args.floor:
-            apps["django-floor"] = (REPO, "bench.django_floor.settings")
-        for label, (tree, settings) in apps.items():
-            child_env = {
+            # Each revision its own database, migrated by its own code: revisions on both
+            # sides of a migration (projects) compare on the schema each was written for.
+            database = f"bench_{index}"
+            pg.create_database(database)
+            rev_env = {
                 **env,
+                "DATABASE_URL": pg.url(database),
+                "PYTHONPATH": os.pathsep.join([str(tree / "src"), str(REPO)]),
+            }
+            conninfo = f"host=127.0.0.1 port={pg.port} dbname={database}"
+            users = _seeded(rev_env, conninfo, dataset)
+            apps[rev] = (tree, "taskapi.settings.base", rev_env, users)
+        if args.floor:
+            # The floor's SQL is the current schema's: the database of a revision with projects.
+            on_projects = [a for a in apps.values() if "shared" in a[3]]
+            if not on_projects:
+                raise SystemExit("--floor needs a revision with projects")
+            _tree, _settings, floor_env, floor_users = on_projects[-1]
+            apps["django-floor"] = (REPO, "bench.django_floor.settings", floor_env, floor_users)
+        for label, (tree, settings, rev_env, users) in apps.items():
+            child_env = {
+                **rev_env,
                 "DJANGO_SETTINGS_MODULE": settings,
                 "PYTHONPATH": os.pathsep.join([str(tree / "src"), str(REPO)]),
             }
@@ -162,6 +176,8 @@ def main() -> None:
                 for name in SCENARIOS:
                     if label == "django-floor" and name not in FLOOR_SCENARIOS:
                         continue
+                    if name not in apps[label][3]:
+                        continue  # a revision from before projects: no shared list
                     process.stdin.write(f"{name} {args.requests}\n")
                     process.stdin.flush()
                     answer = json.loads(process.stdout.readline())
@@ -181,6 +197,32 @@ def main() -> None:
         log(f"logs in {workdir}")
 
 
+def _seeded(env: dict[str, str], conninfo: str, dataset) -> dict[str, list[list]]:
+    """Migrate and seed one revision's database; the users of each scenario, [[token, task
+    id], ...], as that revision's own token code issues them."""
+    import psycopg
+
+    from bench.seed import has_projects, seed, task_ids_by_owner
+
+    prepared = django_side(env, "prepare")
+    conninfo = f"{conninfo} user=postgres"
+    with psycopg.connect(conninfo) as conn:
+        projects = has_projects(conn)
+    data = dataset if projects else dataset.without_projects()
+    seed(conninfo, data, password_hash=prepared["password_hash"], log=log)
+    owners = list(range(1, USERS + 1))
+    members = data.shared_member_ids()
+    tokens = django_side(env, "tokens", *map(str, owners + members))
+    ids = task_ids_by_owner(conninfo, owners)
+    users = {name: [[tokens[str(owner)], ids[owner][0]] for owner in owners] for name in SCENARIOS}
+    if members:
+        users["shared"] = [[tokens[str(member)], 0] for member in members]
+    else:
+        for name in PROJECT_SCENARIOS:
+            del users[name]
+    return users
+
+
 def table(figures: dict[str, dict[str, list[float]]], first: str, args: argparse.Namespace) -> str:
     lines = [
         f"CPU ms per request, median of {args.rounds} rounds of {args.requests} "
@@ -197,9 +239,41 @@ def table(figures: dict[str, dict[str, list[float]]], first: str, args: argparse
                 cells.append("-")
                 continue
             median = statistics.median(scenarios[name])
-            cells.append(f"{median:.3f} ({median / base[name]:.2f}x)")
+            ratio = f" ({median / base[name]:.2f}x)" if name in base else ""
+            cells.append(f"{median:.3f}{ratio}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *targets(figures, first)])
+
+
+def targets(figures: dict[str, dict[str, list[float]]], first: str) -> list[str]:
+    """bench/scenarios.py's targets that these figures decide, as `- ...: yes/**NO**` lines."""
+    from bench.scenarios import PLAIN_LIST_TARGET, SHARED_CPU_TARGET
+
+    def ok(passed: bool) -> str:
+        return "yes" if passed else "**NO**"
+
+    medians = {
+        label: {name: statistics.median(values) for name, values in scenarios.items()}
+        for label, scenarios in figures.items()
+    }
+    lines = []
+    for label, by_name in medians.items():
+        if label in (first, "django-floor"):
+            continue
+        if "list" in by_name and "list" in medians[first]:
+            ratio = by_name["list"] / medians[first]["list"]
+            lines.append(
+                f"- list, {label} against {first}: {ratio:.2f}x (≤ {PLAIN_LIST_TARGET}x): "
+                f"{ok(ratio <= PLAIN_LIST_TARGET)}"
+            )
+    for label, by_name in medians.items():
+        if "shared" in by_name and "list" in by_name:
+            ratio = by_name["shared"] / by_name["list"]
+            lines.append(
+                f"- shared against list, {label}: {ratio:.2f}x (≤ {SHARED_CPU_TARGET}x): "
+                f"{ok(ratio <= SHARED_CPU_TARGET)}"
+            )
+    return lines
 
 
 def django_side(env: dict[str, str], *args: str) -> dict:
