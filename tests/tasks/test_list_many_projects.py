@@ -208,19 +208,23 @@ def test_a_page_of_several_projects_is_two_statements(api_client, user, projects
     assert len(statements) == 2  # the user's projects, then the page
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite reads the projects together")
-def test_on_postgresql_a_page_of_several_projects_reads_each_projects_range(
+def test_a_page_of_several_projects_reads_each_projects_range_on_postgresql(
     api_client, user, projects
 ):
     page = _page_statements(api_client, f"/tasks/?page_size={PAGE_SIZE}")[-1]
 
-    # Each project's first rows by a LATERAL subquery per project id, then the page of them.
-    assert page.startswith("SELECT page.* FROM unnest(")
-    assert "CROSS JOIN LATERAL" in page
-    assert page.count(f"LIMIT {PAGE_SIZE + 1}") == 2
+    if connection.vendor == "postgresql":
+        # Each project's first rows by a LATERAL subquery per project id, then the page.
+        assert page.startswith("SELECT page.* FROM unnest(")
+        assert "CROSS JOIN LATERAL" in page
+        assert page.count(f"LIMIT {PAGE_SIZE + 1}") == 2
+    else:
+        # SQLite (tests, local runs) reads the projects together, in the plain form.
+        assert "LATERAL" not in page
+        assert page.count(f"LIMIT {PAGE_SIZE + 1}") == 1
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite reads the projects together")
+# On SQLite the pages come from the plain form, which must give the same pages too.
 @pytest.mark.parametrize("ordering", ["-created_at", "due_date"])
 def test_the_queryset_form_of_the_union_gives_the_same_pages(
     api_client, user, projects, ordering, monkeypatch
@@ -236,7 +240,10 @@ def test_the_queryset_form_of_the_union_gives_the_same_pages(
 
     assert forward == expected
     assert backward == expected
-    assert '"tasks_task"."id" IN (SELECT page.pk' in page
+    if connection.vendor == "postgresql":
+        assert '"tasks_task"."id" IN (SELECT page.pk' in page
+    else:  # SQLite has no fallback to take: the plain form
+        assert "page.pk" not in page
 
 
 def test_a_page_of_one_project_is_read_as_one_range(api_client, user):

@@ -316,8 +316,9 @@ def test_an_update_that_keeps_the_labels_writes_no_link(light_client, user):
 # Data statements of one operation, as in the single-task operations above. Per operation,
 # before its change record: a create reads the Inbox and the last sibling's position and
 # inserts; an update reads and writes conditionally; a delete reads the task, writes
-# conditionally and reads the (here empty) level of subtasks. Creates and deletes also take the per-project lock (_lock()),
-# updates and deletes ask the caller's role in the task's project (_role()).
+# conditionally and reads the (here empty) level of subtasks. Creates and deletes also take
+# the per-project lock (_lock()), updates and deletes ask the caller's role in the task's
+# project (_role()), and updates share the membership lock (_membership_lock()).
 def _bulk_cost(kind: str) -> int:
     return {
         "create": 2 + _inbox() + _lock(),

@@ -6,10 +6,18 @@ import pytest
 from rest_framework import serializers
 
 from taskapi.tasks.models import Priority, Task
+from taskapi.tasks.selectors import Owner, task_list
 from taskapi.tasks.serializers import TaskOut
 from tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def _as_read(task: Task) -> Task:
+    """The factory's task as the services hand it to TaskOut: with its reader's label ids
+    (Task.label_ids has no fallback: labels are personal)."""
+    task.label_ids = list(task.label_links.values_list("label_id", flat=True))
+    return task
 
 
 def _by_fields(task: Task) -> list[tuple[str, object]]:
@@ -39,19 +47,20 @@ def _direct(task: Task) -> list[tuple[str, object]]:
     ],
 )
 def test_task_out_renders_what_its_fields_would(fields):
-    task = TaskFactory(**fields)
+    task = _as_read(TaskFactory(**fields))
 
     assert _direct(task) == _by_fields(task)
 
 
 def test_task_out_renders_a_stored_task_as_its_fields_would():
-    stored = Task.objects.get(pk=TaskFactory(completed=True, completed_at=datetime.now(UTC)).pk)
+    task = TaskFactory(completed=True, completed_at=datetime.now(UTC))
+    stored = task_list(user=Owner(task.created_by_id)).get(pk=task.pk)
 
     assert _direct(stored) == _by_fields(stored)
 
 
 def test_task_out_renders_each_task_of_a_list_as_its_fields_would():
-    tasks = [TaskFactory(), TaskFactory(due_date=date(2026, 2, 28))]
+    tasks = [_as_read(TaskFactory()), _as_read(TaskFactory(due_date=date(2026, 2, 28)))]
 
     rendered = TaskOut(tasks, many=True).data
 

@@ -236,10 +236,13 @@ def trash_project_filter(params: Any) -> int | None:
     try:
         value: int = field.clean(params.get("project_id"))
     except forms.ValidationError as error:
+        # Several errors at once (an out-of-range id) carry their codes in error_list.
         raise ValidationError(
             {
                 "project_id": [
-                    ErrorDetail(str(m), code=error.code or "invalid") for m in error.messages
+                    ErrorDetail(message, code=each.code or "invalid")
+                    for each in error.error_list
+                    for message in each.messages
                 ]
             }
         ) from None

@@ -171,15 +171,19 @@ class Task(models.Model):
 
     @property
     def label_ids(self) -> list[int]:
-        """Ascending ids of the task's labels: as the services last wrote them, else as the
-        selectors read them with the task (`label_ids_text`), else with a query of its own."""
+        """Ascending ids of the reader's labels on the task: as the services last wrote them,
+        else as the selectors read them with the task for that reader (`label_ids_text`).
+
+        No fallback query: labels are personal, and a task read without a reader would have
+        to show every member's labels, which no answer may. A task rendered without them is
+        a programming error, raised rather than leaked."""
         written: list[int] | None = self.__dict__.get("_label_ids")
         if written is not None:
             return written
         if "label_ids_text" in self.__dict__:
             text = self.__dict__["label_ids_text"]
             return sorted(int(part) for part in text.split(",")) if text else []
-        return sorted(self.label_links.values_list("label_id", flat=True))
+        raise LookupError(f"task {self.pk} was read without its reader's label ids")
 
     @label_ids.setter
     def label_ids(self, value: list[int]) -> None:

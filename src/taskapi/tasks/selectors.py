@@ -161,7 +161,7 @@ def task_page_slice(
         return _page_merged(rows, projects=projects, limit=limit)
     # Only Django's compiled SQL and constants in the text; every value is a parameter.
     union = (
-        "SELECT page.* FROM unnest(%s::bigint[]) AS page_project(id) "  # noqa: S608
+        "SELECT page.* FROM unnest(%s::bigint[]) AS page_project(id) "  # noqa: S608  # nosec B608
         f"CROSS JOIN LATERAL ({sql}) AS page ORDER BY {order} LIMIT {limit}"
     )
     with connections[rows.db].cursor() as cursor:
@@ -189,8 +189,8 @@ def _page_merged(
     each = rows.filter(project_id=RawSQL("page_project.id", [])).values("pk")[:limit]
     sql, params = each.query.get_compiler(using=rows.db).as_sql()
     # Only Django's compiled SQL and constants in the text; every value is a parameter.
-    ids = RawSQL(  # noqa: S611
-        "SELECT page.pk FROM unnest(%s::bigint[]) AS page_project(id) "  # noqa: S608
+    ids = RawSQL(  # noqa: S611  # nosec B611
+        "SELECT page.pk FROM unnest(%s::bigint[]) AS page_project(id) "  # noqa: S608  # nosec B608
         f"CROSS JOIN LATERAL ({sql}) AS page",
         [_bigint_array(projects), *params],
     )
