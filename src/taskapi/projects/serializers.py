@@ -21,6 +21,9 @@ from taskapi.projects.services import MAX_MEMBERS_PER_PROJECT, MAX_PROJECTS_PER_
 COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 EMAIL_MAX_LENGTH = 254
 GRANTABLE = [role.value for role in GRANTABLE_ROLES]
+# Every role, as the output fields list them (the schema's enum names: settings'
+# ENUM_NAME_OVERRIDES).
+ROLES = Role.values
 
 
 # Copied from labels (serializers.ColorField) rather than imported: projects sits beside labels,
@@ -100,7 +103,7 @@ class ProjectOut(serializers.Serializer[Any]):
     color = serializers.RegexField(COLOR_PATTERN.replace("A-Fa-f", "a-f"), allow_null=True)
     inbox = serializers.BooleanField(read_only=True)
     owner_id = IdField(read_only=True)
-    role = serializers.ChoiceField(choices=Role.values)
+    role = serializers.ChoiceField(choices=ROLES)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -124,7 +127,7 @@ class ProjectListOut(serializers.Serializer[Any]):
 class MemberOut(serializers.Serializer[Any]):
     user_id = IdField()
     email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
-    role = serializers.ChoiceField(choices=Role.values)
+    role = serializers.ChoiceField(choices=ROLES)
     joined_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, instance: Membership) -> dict[str, Any]:

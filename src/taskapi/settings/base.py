@@ -336,7 +336,7 @@ SPECTACULAR_SETTINGS = {
     # Two choice sets share the field name `role`: every role (a member's) and the roles an
     # invitation or a role change may give.
     "ENUM_NAME_OVERRIDES": {
-        "Role": "taskapi.projects.models.Role",
+        "Role": "taskapi.projects.serializers.ROLES",
         "GrantableRole": "taskapi.projects.serializers.GRANTABLE",
     },
 }
