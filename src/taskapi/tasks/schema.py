@@ -28,10 +28,12 @@ from taskapi.core.schema import (
     problem_responses,
     problem_schema,
 )
+from taskapi.projects.schema import PERMISSION_DENIED
 from taskapi.sync.errors import SyncTokenExpired
 from taskapi.tasks import bulk, changes
 from taskapi.tasks.errors import IdempotencyKeyReused
 from taskapi.tasks.filters import (
+    ASSIGNEE_PATTERN,
     DEFAULT_ORDERING,
     MAX_LABEL_FILTERS,
     ORDERINGS,
@@ -149,9 +151,8 @@ class TaskBulkOut(serializers.Serializer[Any]):
     )
 
 
-TASK_ID = OpenApiParameter(
-    "task_id", {"type": "integer", "format": "int64", "minimum": 1}, OpenApiParameter.PATH
-)
+_ID = {"type": "integer", "format": "int64", "minimum": 1}
+TASK_ID = OpenApiParameter("task_id", _ID, OpenApiParameter.PATH)
 IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, HEADER)
 IF_NONE_MATCH = OpenApiParameter("If-None-Match", OpenApiTypes.STR, HEADER)
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -159,6 +160,12 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
     HEADER,
 )
+
+# The filter's pattern, anchored as JSON Schema (ECMA-262) spells it: no \A or \Z there.
+_ASSIGNEE_PATTERN = "^" + ASSIGNEE_PATTERN.removeprefix(r"\A").removesuffix(r"\Z") + "$"
+# A project the user is not a member of is a 404, as the project itself is (filters.py); in the
+# trash, one whose trash the user's role may not read is a 403.
+PROJECT_ID_FILTER = OpenApiParameter("project_id", _ID, QUERY)
 
 LIST_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, QUERY),
@@ -186,8 +193,10 @@ LIST_PARAMETERS = [
         style="form",
         explode=True,
     ),
-    OpenApiParameter("parent_id", {"type": "integer", "format": "int64", "minimum": 1}, QUERY),
+    OpenApiParameter("parent_id", _ID, QUERY),
     OpenApiParameter("top_level", OpenApiTypes.BOOL, QUERY),
+    PROJECT_ID_FILTER,
+    OpenApiParameter("assignee", {"type": "string", "pattern": _ASSIGNEE_PATTERN}, QUERY),
 ]
 
 
@@ -204,13 +213,23 @@ task_list = _task_operation(
     LIST_PARAMETERS,
     responses={
         **json_response(TaskPageOut),
-        **problem_responses(400, 401, 503, status_400=VALIDATION_PROBLEM),
+        **problem_responses(400, 401, 404, 503, status_400=VALIDATION_PROBLEM),
     },
 )
 
 # POST /tasks/ and POST /tasks/bulk/: both take an Idempotency-Key (409 in flight, 422 reused).
+# 403: a member whose role lacks `task:write` in the project written to (policy.py).
 _IDEMPOTENT_WRITE_PROBLEMS = problem_responses(
-    400, 401, 409, 413, 415, 422, 503, status_422=problem_schema(422, IdempotencyKeyReused.type)
+    400,
+    401,
+    403,
+    409,
+    413,
+    415,
+    422,
+    503,
+    status_403=PERMISSION_DENIED,
+    status_422=problem_schema(422, IdempotencyKeyReused.type),
 )
 
 task_create = _task_operation(
@@ -240,7 +259,9 @@ task_get = _task_operation(
 )
 
 # 409: a write without If-Match that lost its race MAX_WRITE_ATTEMPTS times (TaskWriteConflict).
-_WRITE_PROBLEMS = problem_responses(400, 401, 404, 409, 412, 413, 415, 503)
+_WRITE_PROBLEMS = problem_responses(
+    400, 401, 403, 404, 409, 412, 413, 415, 503, status_403=PERMISSION_DENIED
+)
 
 task_replace = _task_operation(
     "taskReplace",
@@ -259,14 +280,20 @@ task_update = _task_operation(
 task_delete = _task_operation(
     "taskDelete",
     [TASK_ID, IF_MATCH],
-    responses={204: NO_BODY, **problem_responses(401, 404, 412, 503)},
+    responses={
+        204: NO_BODY,
+        **problem_responses(401, 403, 404, 412, 503, status_403=PERMISSION_DENIED),
+    },
 )
 
 task_restore = _task_operation(
     "taskRestore",
     [TASK_ID, IF_MATCH],
     request=None,
-    responses={**json_response(TaskOut), **problem_responses(401, 404, 409, 412, 503)},
+    responses={
+        **json_response(TaskOut),
+        **problem_responses(401, 403, 404, 409, 412, 503, status_403=PERMISSION_DENIED),
+    },
 )
 
 task_move = _task_operation(
@@ -275,23 +302,34 @@ task_move = _task_operation(
     request=TaskMoveIn,
     responses={
         **json_response(TaskOut),
-        **problem_responses(400, 401, 404, 412, 413, 415, 503),
+        **problem_responses(400, 401, 403, 404, 412, 413, 415, 503, status_403=PERMISSION_DENIED),
     },
 )
 
 task_trash_list = _task_operation(
     "taskTrashList",
-    LIST_PARAMETERS[:2],  # cursor, page_size
+    [*LIST_PARAMETERS[:2], PROJECT_ID_FILTER],  # cursor, page_size, project_id
     responses={
         **json_response(TrashedTaskPageOut),
-        **problem_responses(400, 401, 503, status_400=VALIDATION_PROBLEM),
+        **problem_responses(
+            400,
+            401,
+            403,
+            404,
+            503,
+            status_400=VALIDATION_PROBLEM,
+            status_403=PERMISSION_DENIED,
+        ),
     },
 )
 
 task_erase = _task_operation(
     "taskErase",
     [TASK_ID],
-    responses={204: NO_BODY, **problem_responses(401, 404, 503)},
+    responses={
+        204: NO_BODY,
+        **problem_responses(401, 403, 404, 503, status_403=PERMISSION_DENIED),
+    },
 )
 
 task_changes = _task_operation(
