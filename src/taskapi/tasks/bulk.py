@@ -176,7 +176,8 @@ def _authorize(user: HasId, operations: Sequence[Operation]) -> None:
     """The policy's 403 for the whole call if any operation needs task:write where the caller's
     role lacks it (two statements: the tasks' projects, the caller's roles there)."""
     task_ids = [op.task_id for op in operations if op.task_id is not None and op.task_id <= MAX_ID]
-    projects = {_project_named(op) for op in operations if op.op == CREATE} - {None}
+    named = (_project_named(op) for op in operations if op.op == CREATE)
+    projects: set[int] = {project_id for project_id in named if project_id is not None}
     if task_ids:
         visible = task_list(user=user).filter(pk__in=task_ids)
         projects.update(visible.values_list("project_id", flat=True))
