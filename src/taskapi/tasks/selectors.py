@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Aggregate, CharField, F, Lookup, OuterRef, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
@@ -154,7 +155,10 @@ def task_page_slice(
     each = rows.filter(project_id=RawSQL("page_project.id", []))[:limit]
     query = each.query
     compiler = query.get_compiler(using=rows.db)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # a filter that matches nothing (`.none()`: a label id past MAX_ID)
+        return []
     head, _, order = sql.rpartition(" ORDER BY ")
     order, _, tail = order.partition(" LIMIT ")
     if not (head and _POSITIONS.fullmatch(order) and tail == str(limit)):
