@@ -25,6 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import yaml
 from tests.support.contract_operations import contract_operations
 from tests.support.servers import REPO, ServerProcess, app_environment, start_sqlite_app
 from tests.support.services import Stack, postgres_mode, start_stack, start_webhooks_worker
@@ -73,37 +74,23 @@ ACCESS_TOKEN_LIFETIME = os.environ.get("FUZZ_ACCESS_TOKEN_LIFETIME") or ("300" i
 RUN_TIMEOUT = 4 * 3600 if LONG else 1440
 pytestmark = [pytest.mark.server, pytest.mark.timeout(RUN_TIMEOUT + 60)]
 
-# Operations that take a task id: the isolation check must have run on each of them.
-TASK_ID_OPERATIONS = (
-    "GET /tasks/{id}/",
-    "PUT /tasks/{id}/",
-    "PATCH /tasks/{id}/",
-    "DELETE /tasks/{id}/",
-    "POST /tasks/{id}/restore/",
-    "POST /tasks/{id}/move/",
-    "DELETE /tasks/trash/{id}/",
-)
-# Operations that take a label id: each generated case is replayed on a label of A.
-LABEL_ID_OPERATIONS = ("GET /labels/{id}/", "PATCH /labels/{id}/", "DELETE /labels/{id}/")
-# Operations that take a webhook id: each generated case is replayed on a webhook of A.
-WEBHOOK_ID_OPERATIONS = (
-    "GET /webhooks/{id}/",
-    "PATCH /webhooks/{id}/",
-    "DELETE /webhooks/{id}/",
-    "POST /webhooks/{id}/rotate-secret/",
-    "GET /webhooks/{id}/deliveries/",
-    "POST /webhooks/{id}/test/",
-)
-# Operations that list tasks, labels or webhooks: B's replay must show none of A's.
-LIST_OPERATIONS = (
-    "GET /tasks/",
-    "GET /tasks/trash/",
-    "GET /tasks/changes/",
-    "GET /labels/",
-    "GET /webhooks/",
-)
-# Operations that write many tasks: B's replay naming A's ids must get what missing ids get.
-BULK_OPERATIONS = ("POST /tasks/bulk/",)
+# The subjects the matrix check replays requests as (contract/fuzzing/isolation/matrix.py), the
+# accounts behind them, and which of them are members of the projects A shares.
+SUBJECTS = ("editor", "viewer", "non-member", "removed", "invited", "anonymous")
+OTHER_USERS = ("E", "V", "B", "R", "I")
+# Operations on another user's own things, tried on a victim made for each replay.
+VICTIM_PREFIXES = ("/labels/{id}/", "/webhooks/{id}/", "/invitations/{invitation_id}/")
+
+
+def permissions() -> dict[str, str]:
+    """Each operation's x-permission, by "METHOD /path"."""
+    spec = yaml.safe_load((REPO / "openapi.yaml").read_text())
+    return {
+        f"{method.upper()} {path}": definition["x-permission"]
+        for path, item in spec["paths"].items()
+        for method, definition in item.items()
+        if isinstance(definition, dict) and "x-permission" in definition
+    }
 
 
 @pytest.fixture
@@ -316,56 +303,60 @@ def hook_problems(stats: dict[str, int], cases: dict[str, dict[str, int]]) -> li
     if not LONG:
         # The run outlives several 60 s access tokens: the provider must have refreshed them.
         expect(stats.get("auth.refresh.A", 0) >= 2, "user A's access token was never refreshed")
-    # The isolation check runs on every response: at least once per generated single request
-    # (shrinking and stateful steps add more).
-    for operation in (*TASK_ID_OPERATIONS, *LABEL_ID_OPERATIONS, *WEBHOOK_ID_OPERATIONS):
+    for label in OTHER_USERS:
+        expect(stats.get(f"auth.register.{label}") == 1, f"user {label} was not registered once")
+    expect(stats.get("sharing.shared", 0) >= 1, "the shared project was never set up")
+    # The matrix check runs on every response: at least once per generated single request
+    # (shrinking and stateful steps add more), and in turn as every subject.
+    for operation, permission in permissions().items():
+        if permission == "public":
+            continue
         generated = sum(cases[operation].get(p, 0) for p in ("examples", "coverage", "fuzzing"))
-        probes = stats.get(f"isolation.{operation}.victim", 0)
+        checked = stats.get(f"matrix.{operation}.checked", 0)
         expect(
-            generated > 0 and probes >= generated,
-            f"isolation check ran {probes} times on {operation}, which got {generated} cases",
+            generated > 0 and checked >= generated,
+            f"the matrix check ran {checked} times on {operation}, which got {generated} cases",
         )
-    for operation in LIST_OPERATIONS:
-        generated = sum(cases[operation].get(p, 0) for p in ("examples", "coverage", "fuzzing"))
-        lists = stats.get(f"isolation.{operation}.list", 0)
-        expect(
-            generated > 0 and lists >= generated,
-            f"B's {operation} was checked {lists} times for {generated} generated requests",
-        )
-    for operation in BULK_OPERATIONS:
-        generated = sum(cases[operation].get(p, 0) for p in ("examples", "coverage", "fuzzing"))
-        probes = stats.get(f"isolation.{operation}.victim", 0)
-        expect(
-            generated > 0 and probes >= generated,
-            f"isolation check ran {probes} times on {operation}, which got {generated} cases",
-        )
-        # Probes of readable batches compare per-operation results, not just two 400s.
-        expect(
-            stats.get(f"isolation.{operation}.results", 0) > 0,
-            f"no bulk write replayed as B was a readable batch with results ({operation})",
-        )
-    # The stateful link taskChanges -> taskChanges hands A's own sync token to a request.
+        if permission != "authenticated" or operation.split()[1].startswith(VICTIM_PREFIXES):
+            missed = [s for s in SUBJECTS if not stats.get(f"matrix.{operation}.{s}")]
+            expect(not missed, f"{operation} was never replayed as {missed}")
+        if permission == "task:write":
+            stances = ("holder", "lacking", "outsider")
+            missed = [s for s in stances if not stats.get(f"matrix.{operation}.{s}")]
+            expect(not missed, f"{operation} was never judged for a {missed}")
+    # Lists of tasks and of one's own things, replayed: only what the subject may see.
+    for operation in ("GET /tasks/", "GET /tasks/trash/", "GET /tasks/changes/", "GET /labels/",
+                      "GET /webhooks/", "GET /projects/", "GET /invitations/"):  # fmt: skip
+        expect(stats.get(f"matrix.{operation}.list", 0) > 0, f"no list was replayed: {operation}")
     expect(
-        stats.get("isolation.GET /tasks/changes/.token-of-a", 0) > 0,
-        "no request with a sync token issued to A was replayed as B",
+        stats.get("matrix.POST /tasks/bulk/.results", 0) > 0,
+        "no replayed bulk write was a readable batch with results",
     )
-    # Stateful links (taskCreate -> taskGet/taskUpdate/...) hand A's own new ids to requests.
+    # The stateful link taskChanges -> taskChanges hands A's own sync token to a request.
+    expect(stats.get("matrix.token-of-a", 0) > 0, "no sync token issued to A was replayed")
     for key in (
         "POST /tasks/.body-parent_id",
         "POST /tasks/{id}/move/.body-parent_id",
         "POST /tasks/{id}/move/.body-after_id",
+        "POST /tasks/.labels",
     ):
-        expect(stats.get(f"isolation.{key}", 0) > 0, f"no body id check ran: {key}")
-    generated = sum(stats.get(f"isolation.{op}.generated-id", 0) for op in TASK_ID_OPERATIONS)
-    expect(generated > 0, "no request on an id A's own requests had created was replayed as B")
-    # Tasks created with labels: B's copy with A's label id is refused like a missing label.
-    expect(
-        stats.get("isolation.POST /tasks/.label-in-body", 0) > 0,
-        "no task create carrying labels was replayed as B with A's label",
-    )
-    expect(stats.get("fixture.labels", 0) > 0, "no task write was given A's real labels")
-    # B's receiver got events, each about one of B's own tasks, and one for each of them.
-    expect(stats.get("webhooks.B.received", 0) > 0, "B's webhook received no event")
-    expect(stats.get("webhooks.B.foreign", 0) == 0, "B's webhook received events of A's")
-    expect(stats.get("webhooks.B.missing", 0) == 0, "tasks B created were never announced")
+        expect(stats.get(f"matrix.{key}", 0) > 0, f"no replay named real ids in its body: {key}")
+    # A's own generated requests reach the shared projects.
+    for key in (
+        "fixture.labels",
+        "fixture.steered-task",
+        "fixture.steered-clone",
+        "fixture.steered-invitation",
+        "fixture.steered-membership",
+    ):
+        expect(stats.get(key, 0) > 0, f"no generated request was given real ids: {key}")
+    # The viewer's receiver got the shared project's events, and each fixture's creation; the
+    # non-members' got nothing.
+    expect(stats.get("webhooks.checked") == 1, "the webhook deliveries were not checked")
+    for label in ("V",):
+        expect(stats.get(f"webhooks.{label}.received", 0) > 0, f"{label}'s webhook got nothing")
+        expect(stats.get(f"webhooks.{label}.missing", 1) == 0, f"tasks unannounced to {label}")
+    for label in ("V", "B", "R", "I"):
+        foreign = stats.get(f"webhooks.{label}.foreign", 1)
+        expect(foreign == 0, f"{label}'s webhook got {foreign} events of tasks it may not see")
     return problems

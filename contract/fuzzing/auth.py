@@ -1,9 +1,10 @@
 """Who the run's requests are made as, and that A's access token never goes stale.
 
-Users registered for the run: A makes every generated request; B is the isolation checks'
-intruder; C owns the webhooks B's requests are tried on. `UserA` is the auth provider: it registers
-A, logs in, and keeps the access token fresh through POST /auth/refresh/ before it expires (no long
-token lifetime as a shortcut).
+Users registered for the run: A makes every generated request and owns the shared projects; E, V,
+B, R and I are the other subjects the matrix check replays A's requests as (contract/fuzzing/
+sharing.py says who is what); C owns the webhooks their requests are tried on. `UserA` is the auth
+provider: it registers A, logs in, and keeps the access token fresh through POST /auth/refresh/
+before it expires (no long token lifetime as a shortcut).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class Account:
         self._refresh_at = 0.0
         self._lock = threading.Lock()
         self.issued_tokens: set[str] = set()
+        self._user_id: int | None = None
+        self.inbox: int | None = None  # sharing.inbox_of
         self._register()
         self._login()
 
@@ -99,6 +102,15 @@ class Account:
             if time.monotonic() >= self._refresh_at:
                 self._renew()
             return self._access
+
+    @property
+    def user_id(self) -> int:
+        if self._user_id is None:
+            me = self.request("GET", "/auth/me/")
+            if me.status_code != 200:
+                raise RuntimeError(f"user {self.label}'s GET /auth/me/: {me.status_code}")
+            self._user_id = me.json()["id"]
+        return self._user_id
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {

@@ -1,5 +1,5 @@
-"""Tasks, labels and webhooks a user of the run owns, made through the API as a client makes
-them, and what the owner reads of them back (to see whether another user's request changed it)."""
+"""Tasks, labels, webhooks and invitations made through the API as a client makes them, and what
+their owner reads of them back (to see whether another user's request changed them)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from contract.fuzzing import ledger
 if TYPE_CHECKING:
     from contract.fuzzing.auth import Account
 
-# Operations on a task in the trash: their fixture is one of A's deleted tasks.
+# Operations on a task in the trash: their fixture is a deleted task.
 TRASH_PATHS = ("/tasks/{id}/restore/", "/tasks/trash/{id}/")
 
 
 @dataclass
 class Snapshot:
     """What the owner can read of one object: the task (live or in the trash) and its ETag, the
-    label, or the webhook and its delivery log."""
+    label, the webhook and its delivery log, or the project with its members and invitations."""
 
     status: int
     content: bytes
@@ -44,45 +44,46 @@ def create(owner: Account, path: str, body: dict[str, Any], noun: str) -> int:
     return created.json()["id"]
 
 
-def new_task(owner: Account, *, trashed: bool = False) -> tuple[int, Snapshot]:
-    """A task of A's (in A's trash when `trashed`), as A reads it."""
-    task_id = create(
-        owner,
-        "/tasks/",
-        {
-            "title": "isolation victim",
-            "description": "B must never see or change this.",
-            "priority": "high",
-            "due_date": "2031-05-17",
-        },
-        "task",
-    )
-    ledger.known_ids_of_a.add(task_id)
+def new_task(
+    owner: Account, project_id: int, *, trashed: bool = False, parent_id: int | None = None
+) -> tuple[int, Snapshot]:
+    """A task in the project (in its trash when `trashed`), as its owner reads it."""
+    body = {
+        "title": "matrix fixture",
+        "description": "Only the project's members may see this.",
+        "priority": "high",
+        "due_date": "2031-05-17",
+        "project_id": project_id,
+        "parent_id": parent_id,
+    }
+    task_id = create(owner, "/tasks/", body, "task")
+    ledger.in_shared_projects.add(task_id)
     snapshot = read_back_task(owner, task_id)
     if snapshot.status != 200:
-        raise AssertionError(f"user A could not read task {task_id}: {snapshot.status}")
+        raise AssertionError(f"user {owner.label} could not read task {task_id}: {snapshot.status}")
     if trashed:
         deleted = owner.request("DELETE", f"/tasks/{task_id}/")
         if deleted.status_code != 204:
-            raise AssertionError(f"user A could not delete task {task_id}: {deleted.status_code}")
-        snapshot = read_back_task(owner, task_id, trashed=True, etag=snapshot.etag)
+            raise AssertionError(f"could not delete task {task_id}: {deleted.status_code}")
+        ledger.fixtures_deleted.add(task_id)
+        snapshot = read_back_task(owner, task_id, trashed_in=project_id, etag=snapshot.etag)
         if snapshot.status != 200:
-            raise AssertionError(f"task {task_id} of user A is not in A's trash")
+            raise AssertionError(f"task {task_id} is not in project {project_id}'s trash")
     return task_id, snapshot
 
 
 def read_back_task(
-    owner: Account, task_id: int, *, trashed: bool = False, etag: str | None = None
+    owner: Account, task_id: int, *, trashed_in: int | None = None, etag: str | None = None
 ) -> Snapshot:
-    if not trashed:
+    if trashed_in is None:
         response = owner.request("GET", f"/tasks/{task_id}/")
         return Snapshot(response.status_code, response.content, response.headers.get("ETag"))
-    # A task in the trash has no URL of its own: find it in A's trash (newest first).
-    url: str | None = f"{owner.base_url}/tasks/trash/?page_size=100"
+    # A task in the trash has no URL of its own: find it in its project's trash (newest first).
+    url: str | None = f"{owner.base_url}/tasks/trash/?page_size=100&project_id={trashed_in}"
     while url:
         response = owner.request("GET", url.removeprefix(owner.base_url))
         if response.status_code != 200:
-            raise AssertionError(f"user A could not read the trash: {response.status_code}")
+            raise AssertionError(f"could not read the trash: {response.status_code}")
         page = response.json()
         for item in page["results"]:
             if item["id"] == task_id:
@@ -110,7 +111,25 @@ def new_webhook(owner: Account) -> tuple[int, Snapshot]:
 
 
 def read_back_webhook(owner: Account, webhook_id: int) -> Snapshot:
-    """The webhook as its owner reads it, and its delivery log (B's test event would add to it)."""
+    """The webhook as its owner reads it, and its delivery log (a test event would add to it)."""
     webhook = owner.request("GET", f"/webhooks/{webhook_id}/")
     log = owner.request("GET", f"/webhooks/{webhook_id}/deliveries/")
     return Snapshot(webhook.status_code, webhook.content + b"\n" + log.content, None)
+
+
+def new_invitation(owner: Account, project_id: int) -> tuple[int, Snapshot]:
+    """An invitation to an address no account has: nobody of the run may answer it."""
+    body = {"email": f"nobody-{uuid.uuid4().hex[:12]}@example.com", "role": "viewer"}
+    invitation_id = create(owner, f"/projects/{project_id}/invitations/", body, "invitation")
+    return invitation_id, read_back_invitation(owner, project_id, invitation_id)
+
+
+def read_back_invitation(owner: Account, project_id: int, invitation_id: int) -> Snapshot:
+    """The invitation as its project's owner lists it (it has no URL of its own)."""
+    response = owner.request("GET", f"/projects/{project_id}/invitations/")
+    if response.status_code != 200:
+        return Snapshot(response.status_code, response.content, None)
+    for item in response.json()["results"]:
+        if item["id"] == invitation_id:
+            return Snapshot(200, json.dumps(item, sort_keys=True).encode(), None)
+    return Snapshot(404, b"", None)

@@ -1,8 +1,19 @@
 """What a generated case is given before it is sent: headers the transport owns are dropped, and
-a share of the ids no generator could guess are replaced by real ones of A's."""
+a share of the ids no generator could guess are replaced by real ones, in the projects A shares.
+
+A generated id is almost never one of A's objects, so without help every operation on a task
+or a project would only ever answer 404. Every other generated id, in turn, is replaced: a task
+id by a task made for the request in the shared project (a deleted one for restore and erase),
+a project id by the shared project for reads and by a clone (sharing.Clones) for writes, with
+the clone's viewer in place of a member's user id and I's pending invitation in place of an
+invitation id; a `project_id` in a body or a query by the shared project. A's own accept,
+decline and leave get a project of C's that A is invited to, or a member of. The other ids
+keep testing the 404s and 400s of ids that name nothing.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import schemathesis
@@ -11,6 +22,7 @@ from contract.fuzzing import run
 from contract.fuzzing.auth import account
 from contract.fuzzing.fixtures import TRASH_PATHS, new_label, new_task
 from contract.fuzzing.run import HOP_BY_HOP_HEADERS, lock, record
+from contract.fuzzing.sharing import OWNER, clones, project_of_c, shared_project
 
 # A header parameter set is generated as an object that may carry extra, arbitrary keys. These
 # names frame the HTTP message itself: the client library sets them, and a garbled value is
@@ -32,33 +44,65 @@ def map_headers(ctx: schemathesis.HookContext, headers: dict[str, Any] | None) -
     return {name: value for name, value in headers.items() if name.lower() not in TRANSPORT_HEADERS}
 
 
-# --- the trash --------------------------------------------------------------------------------
-
-# A generated id is almost never one of A's tasks, and restore and erase act only on a task in
-# A's trash, so without help they would only ever answer 404. Half of their generated ids (the
-# even ones) are replaced by a task A has just created and deleted: a real fixture, like a
-# client's, made through the API.
+def _is_id(value: Any) -> bool:
+    return type(value) in (int, float) and value == int(value) and 1 <= value < 2**63
 
 
-def _trashed_task_of_a(base_url: str) -> int:
-    owner = account("A", base_url)
-    with lock:
-        task_id, _snapshot = new_task(owner, trashed=True)
-    record("fixture.trashed-task")
-    return task_id
+_turns: Counter[str] = Counter()
+
+
+def _steered(value: Any, where: str) -> bool:
+    """Whether a generated id is replaced by a real one: every other well-formed one at `where`
+    (an operation's parameter), in turn. In turn, not by the value: a seed may generate the same
+    odd id over and over. (JSON Schema's integers include 5.0; a negative case's bad value stays
+    bad.)"""
+    if not _is_id(value):
+        return False
+    _turns[where] += 1
+    return _turns[where] % 2 == 0
+
+
+# --- ids in the path ------------------------------------------------------------------------
 
 
 def map_path_parameters(ctx: schemathesis.HookContext, path_parameters: dict[str, Any]) -> Any:
     operation = ctx.operation
-    if operation is None or operation.path not in TRASH_PATHS or not path_parameters:
+    if operation is None or not path_parameters:
         return path_parameters
-    generated = path_parameters.get("id")
-    if not isinstance(generated, int) or generated % 2:
+    path, method = operation.path, operation.method.upper()
+    generated = path_parameters.get("id", path_parameters.get("invitation_id"))
+    if not _steered(generated, operation.label):
         return path_parameters
-    return {**path_parameters, "id": _trashed_task_of_a(run.base_url(operation))}
+    base_url = run.base_url(operation)
+    if path.startswith("/tasks/"):
+        with lock:
+            project = shared_project(base_url).id
+            task_id, _ = new_task(account(OWNER, base_url), project, trashed=path in TRASH_PATHS)
+        record("fixture.steered-task")
+        return {**path_parameters, "id": task_id}
+    if path.startswith("/invitations/"):
+        record("fixture.steered-invitation")
+        return {**path_parameters, "invitation_id": project_of_c.invitation(base_url)}
+    if not path.startswith("/projects/"):
+        return path_parameters
+    if path == "/projects/{id}/leave/":
+        record("fixture.steered-membership")
+        return {**path_parameters, "id": project_of_c.joined(base_url)}
+    if method == "GET":
+        return {**path_parameters, "id": shared_project(base_url).id}
+    if not clones.can_lend():
+        return path_parameters
+    clone = clones.take(base_url)
+    record("fixture.steered-clone")
+    steered = {**path_parameters, "id": clone.id}
+    if "user_id" in path_parameters:
+        steered["user_id"] = clone.users["V"]
+    if "invitation_id" in path_parameters:
+        steered["invitation_id"] = clone.invitation
+    return steered
 
 
-# --- labels -----------------------------------------------------------------------------------
+# --- ids in the query and the body ------------------------------------------------------------
 
 # A generated label id is almost never one of A's labels, so a task write that carries labels
 # would only ever answer 400. In requests with an even number of labels, the generated ids are
@@ -68,29 +112,51 @@ FIXTURE_LABELS = 3
 _labels_of_a: dict[str, list[int]] = {}
 
 
-def _fixture_labels_of_a(base_url: str) -> list[int]:
+def fixture_labels_of_a(base_url: str) -> list[int]:
     with lock:
         if base_url not in _labels_of_a:
-            owner = account("A", base_url)
+            owner = account(OWNER, base_url)
             _labels_of_a[base_url] = [new_label(owner, "fixture")[0] for _ in range(FIXTURE_LABELS)]
         return _labels_of_a[base_url]
 
 
-def _is_id(value: Any) -> bool:
-    return type(value) in (int, float) and value == int(value) and 1 <= value < 2**63
+def map_query(ctx: schemathesis.HookContext, query: dict[str, Any] | None) -> Any:
+    operation = ctx.operation
+    if operation is None or not query:
+        return query
+    if not _steered(query.get("project_id"), f"{operation.label} project_id"):
+        return query
+    return {**query, "project_id": shared_project(run.base_url(operation)).id}
 
 
 def map_body(ctx: schemathesis.HookContext, body: Any) -> Any:
     operation = ctx.operation
-    if operation is None or operation.label not in LABELLED_WRITES or not isinstance(body, dict):
+    if operation is None or not isinstance(body, dict):
+        return body
+    base_url = run.base_url(operation)
+    label = operation.label
+    if label == "POST /projects/{id}/transfer/" and _steered(body.get("user_id"), label):
+        # A member of every shared project and clone.
+        return {**body, "user_id": account("E", base_url).user_id}
+    if label in ("POST /tasks/", "POST /tasks/{id}/move/") and _steered(
+        body.get("project_id"), f"{label} project_id"
+    ):
+        body = {**body, "project_id": shared_project(base_url).id}
+    if operation.label not in LABELLED_WRITES:
         return body
     labels = body.get("labels")
     if not isinstance(labels, list) or len(labels) < 2:
         return body
-    # Only well-formed ids are replaced (JSON Schema's integers include 5.0): a negative case's
-    # bad value stays bad.
     if not all(_is_id(label_id) for label_id in labels):
         return body
-    fixtures = _fixture_labels_of_a(run.base_url(operation))
+    fixtures = fixture_labels_of_a(base_url)
     record("fixture.labels")
     return {**body, "labels": [fixtures[i % len(fixtures)] for i in range(len(labels))]}
+
+
+def lent_clone(case: schemathesis.Case) -> int | None:
+    """The clone a generated request was given, if any (the check gives it back)."""
+    project_id = (case.path_parameters or {}).get("id")
+    if case.operation.path.startswith("/projects/") and project_id in clones.out:
+        return project_id
+    return None

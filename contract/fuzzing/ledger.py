@@ -1,6 +1,8 @@
-"""Who owns what in this run, as far as the isolation checks need to know.
+"""What the run knows of who may see what, as far as the matrix check needs to know.
 
-User B may never see what A owns, and B's lists may show only what B made itself.
+Every task ever in a shared project is remembered: a member's changes feed may list it as
+deleted after it left (moved to a project they cannot see, trashed, erased), and a member's
+webhook may announce it. No other task of A's may reach anyone but A.
 """
 
 from __future__ import annotations
@@ -10,34 +12,56 @@ from typing import Any
 
 import schemathesis
 
-# Tasks A owns: the checks' own fixtures, and those A's generated requests created (stateful
-# links reuse them as path ids).
-known_ids_of_a: set[int] = set()
+# Tasks that were, at some point, in a project A shares: the fixtures, and those A's generated
+# requests created in, moved to or wrote in one.
+in_shared_projects: set[int] = set()
+# The tasks the run's fixtures deleted in a shared project: each must be announced to the
+# viewer's webhook.
+fixtures_deleted: set[int] = set()
 # Sync tokens the server issued to A (stateful links hand them to later requests).
 known_tokens_of_a: set[str] = set()
-# Tasks B created itself (to move them): B's lists may show these, and only these.
-own_ids_of_b: set[int] = set()
-# B's webhook to the run's receiver, if any: the only one B's webhook list may show.
-webhooks_of_b: set[int] = set()
+# The projects A shares (the long-lived one and every clone), by id.
+shared_project_ids: set[int] = set()
+# Each subject's own webhooks (to the run's receiver): the only ones their webhook list may show.
+webhooks_of: dict[str, set[int]] = {}
 
 
-def _remembered(
-    response: schemathesis.Response, case: schemathesis.Case, label: str, status: int, key: str
-) -> Any:
-    """`key` of the body of a `status` answer to the operation `label`, else None."""
-    if case.operation.label != label or response.status_code != status:
-        return None
+def _body(content: bytes) -> Any:
     try:
-        return json.loads(response.content)[key]
-    except (ValueError, KeyError, TypeError):
+        return json.loads(content)
+    except ValueError:
         return None
+
+
+def tasks_in(body: Any) -> list[dict[str, Any]]:
+    """Every task object in an answer: a task, a page, the feed, or a bulk write's results."""
+    if not isinstance(body, dict):
+        return []
+    if "project_id" in body and "id" in body:
+        return [body]
+    found = []
+    for key in ("results", "tasks"):
+        for item in body.get(key) or []:
+            if isinstance(item, dict):
+                found.extend(tasks_in(item.get("body", item)))
+    return found
+
+
+def note_tasks(content: bytes) -> Any:
+    """The tasks an answer shows in a shared project; the parsed body."""
+    body = _body(content)
+    for task in tasks_in(body):
+        if task.get("project_id") in shared_project_ids and isinstance(task.get("id"), int):
+            in_shared_projects.add(task["id"])
+    return body
 
 
 def remember(response: schemathesis.Response, case: schemathesis.Case) -> None:
-    """The task ids and sync tokens A's generated requests were given."""
-    task_id = _remembered(response, case, "POST /tasks/", 201, "id")
-    if isinstance(task_id, int):
-        known_ids_of_a.add(task_id)
-    token = _remembered(response, case, "GET /tasks/changes/", 200, "sync_token")
-    if isinstance(token, str):
-        known_tokens_of_a.add(token)
+    """The tasks A's answers show in a shared project, and the sync tokens A was given."""
+    if response.status_code >= 300:
+        return
+    body = note_tasks(response.content)
+    if case.operation.label == "GET /tasks/changes/" and isinstance(body, dict):
+        token = body.get("sync_token")
+        if isinstance(token, str):
+            known_tokens_of_a.add(token)

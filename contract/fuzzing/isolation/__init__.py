@@ -1,21 +1,26 @@
-"""The cross-user isolation checks: user B cannot read, change, delete or list what user A owns,
-nor learn that it exists.
+"""The authorization matrix, fuzzed: every request A's run makes is replayed as other subjects,
+and each answer must be what the contract's matrix says.
 
-- `check.task_isolation` runs on every response and hands the case to the check for its kind:
-  - `path_ids`: for every generated request to an operation that takes a task, label or webhook
-    id, the request's body, query and headers are replayed as B against an object A owns (C, for
-    webhooks) and against an id nobody owns: both answers must be the same error, and the object
-    must read back byte for byte unchanged. On the trash operations (restore, erase) A's task is
-    one in A's trash, and "unchanged" means still in the trash, as it was.
-  - `body_ids`: the same for ids in bodies: `parent_id` of POST /tasks/, `parent_id` and
-    `after_id` of POST /tasks/{id}/move/ (on a task of B's own), and a label of A's in the
-    labels of a task B creates (the 400 a missing label id gets).
-  - `lists`: GET /tasks/, /tasks/trash/, /tasks/changes/, /labels/ and /webhooks/ replayed as B
-    show none of A's objects or deleted ids (B sees only what it created itself), and a sync token
-    issued to A is a 400 for B, exactly like a garbled one.
-  - `bulk`: POST /tasks/bulk/ replayed as B with every id naming a task A owns, then an id nobody
-    owns: each operation's result must be the same error (a 404 result), and A's task unchanged.
-- `deliveries`: B's webhook receives events of B's own tasks only, and one for each of them.
+- `matrix`: the contract's matrix (each operation's `x-permission`, the role x permission table in
+  info.description) and the subjects: the editor (E), the viewer (V), three non-members (B never
+  invited, R removed, I invited and never accepted; sharing.py sets them up) and anonymous.
+  `make test` replays each request as 2 of them in turn per operation (FUZZ_SUBJECTS_PER_REQUEST
+  sets how many); `make fuzz` as all six.
+- `targets`: the objects a replay names, made afresh in the shared project (or a clone of it):
+  the generated request keeps its shape, its ids become real ones, or missing ones.
+- `judge`: the rules, apart from any request. For an operation needing a permission: a holder
+  gets the owner's outcome for the same request, a member lacking it 403 permission-denied
+  naming it, a non-member exactly the answer of a missing id (body byte for byte, end-to-end
+  headers; with the object's ETag too), anonymous 401; a bulk write operation by operation.
+- `check.follows_the_matrix`: runs on every response. A refused write leaves its object as the
+  owner read it (ETag and body); a refused create or bulk write leaves A's changes feed empty.
+  Lists and the feed show only tasks of projects where the subject holds the permission, and
+  as deleted only tasks that were once in a shared project; a sync token issued to A is a 400
+  for anyone else. For `authenticated` operations (labels, webhooks, invitations, projects,
+  the account): another user's object id answers exactly like a missing one and stays as it
+  was, and a subject's lists show only what the run gave them.
+- `deliveries`: the viewer's webhook gets the creation of every task the check made in the
+  shared project and nothing of any other project; the non-members' get nothing at all.
 
 Only contract/hooks.py imports this package: the rest of the run does not depend on it.
 """
