@@ -19,7 +19,8 @@ import requests
 
 from tests.support.servers import REPO, app_environment, free_port
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(150)
+STOP_WITHIN = 60
 
 
 def descendants(pid: int) -> set[int]:
@@ -104,12 +105,14 @@ def test_make_run_stops_everything_it_started_when_make_alone_is_signalled(make_
 
     os.kill(make_run.pid, signum)  # make's PID only, not its process group
 
-    deadline = time.monotonic() + 30
+    # A bound on liveness, not a speed: the recipe polls make every 0.5 s, and Uvicorn and the
+    # worker shut down gracefully; on a loaded 2-core machine that once took longer than 30 s.
+    deadline = time.monotonic() + STOP_WITHIN
     while time.monotonic() < deadline:
         left = {pid for pid in started if is_running(pid)}
         if make_run.poll() is not None and not left:
             break
         time.sleep(0.1)
     left = {pid: command_line(pid) for pid in started if is_running(pid)}
-    assert not left, f"still running 30 s after {signum.name} to make: {left}"
+    assert not left, f"still running {STOP_WITHIN} s after {signum.name} to make: {left}"
     assert make_run.poll() is not None, "make itself is still running"
