@@ -12,7 +12,8 @@ caller's 404; member without the permission: PermissionDenied, a 403 naming it),
 `project_ids` for a list. Nothing else compares roles.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from django.db.models import QuerySet
 
@@ -102,3 +103,23 @@ def require_each(*, user: HasId, project_ids: Iterable[int], permission: str) ->
     )
     if any(role not in PERMISSIONS[permission] for role in roles):
         raise PermissionDenied(permission)
+
+
+@contextmanager
+def before_other_refusals(
+    *, user: HasId, projects: Callable[[], Iterable[int]], permission: str
+) -> Iterator[None]:
+    """Refusals come in one order: 401, the non-member's 404, the member's 403, then 412 and
+    400. RFC 9110 §13.2.1 has a request's preconditions ignored when the request would be
+    refused without them, and a request the caller may not make at all is refused whatever its
+    content says: so a member without `permission` hears 403, not that the body is invalid.
+
+    The policy is asked only when the block refuses (a failed precondition, an invalid body):
+    a request that passes meets `require` in its service, under the project's lock, so the
+    usual path reads no membership twice. `projects` names the projects the request acts in
+    (it may raise a non-member's 404 itself)."""
+    try:
+        yield
+    except Exception:
+        require_each(user=user, project_ids=projects(), permission=permission)
+        raise

@@ -20,8 +20,13 @@ def project_list(*, user: HasId) -> QuerySet[Project]:
     )
 
 
-def project_get(*, user: HasId, project_id: int) -> Project:
-    return scoped_get(project_list(user=user), object_id=project_id, not_found=ProjectNotFound)
+def project_get(*, user: HasId, project_id: int, permission: str = policy.PROJECT_READ) -> Project:
+    """The project if the user holds `permission` there: a non-member gets the 404 of a missing
+    id, a member without it the 403 (asked before a body is read: policy.before_other_refusals)."""
+    project = scoped_get(project_list(user=user), object_id=project_id, not_found=ProjectNotFound)
+    role = project.role  # type: ignore[attr-defined]  # project_list's annotation
+    policy.require_role(role=role, permission=permission, not_found=ProjectNotFound)
+    return project
 
 
 def inbox_id(*, user: HasId) -> int:

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from taskapi.accounts.selectors import user_get
 from taskapi.core.parsers import body_required
 from taskapi.core.requests import AuthenticatedRequest
-from taskapi.projects import schema, services
+from taskapi.projects import policy, schema, services
 from taskapi.projects.selectors import (
     my_invitation_list,
     project_get,
@@ -61,7 +61,8 @@ class ProjectDetailView(APIView):
 
     @schema.project_update
     def patch(self, request: AuthenticatedRequest, project_id: int) -> Response:
-        project_get(user=request.user, project_id=project_id)
+        # 404, then 403, before the body is read (policy.before_other_refusals).
+        project_get(user=request.user, project_id=project_id, permission=policy.PROJECT_UPDATE)
         body_required(request)
         changes = ProjectPatchIn(data=request.data).validated()
         project = services.project_update(user=request.user, project_id=project_id, changes=changes)
@@ -83,7 +84,7 @@ class ProjectLeaveView(APIView):
 class ProjectTransferView(APIView):
     @schema.project_transfer
     def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
-        project_get(user=request.user, project_id=project_id)
+        project_get(user=request.user, project_id=project_id, permission=policy.MEMBER_MANAGE)
         body_required(request)
         data = ProjectTransferIn(data=request.data).validated()
         project = services.project_transfer(
@@ -103,7 +104,7 @@ class MemberListView(APIView):
 class MemberDetailView(APIView):
     @schema.member_update
     def patch(self, request: AuthenticatedRequest, project_id: int, user_id: int) -> Response:
-        project_get(user=request.user, project_id=project_id)
+        project_get(user=request.user, project_id=project_id, permission=policy.MEMBER_MANAGE)
         body_required(request)
         data = MemberPatchIn(data=request.data).validated()
         member = services.member_update(
@@ -125,7 +126,7 @@ class InvitationListView(APIView):
 
     @schema.invitation_create
     def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
-        project_get(user=request.user, project_id=project_id)
+        project_get(user=request.user, project_id=project_id, permission=policy.INVITATION_MANAGE)
         body_required(request)
         data = InvitationCreateIn(data=request.data).validated()
         invitation = services.invitation_create(

@@ -98,7 +98,12 @@ class TaskListView(APIView):
     @schema.task_create
     def post(self, request: AuthenticatedRequest) -> Response:
         key = _idempotency_key(request)
-        data = TaskCreateIn(data=request.data).validated()
+        named = request.data.get("project_id") if isinstance(request.data, dict) else None
+        projects = [named] if type(named) is int else []
+        with policy.before_other_refusals(
+            user=request.user, projects=lambda: projects, permission=policy.TASK_WRITE
+        ):
+            data = TaskCreateIn(data=request.data).validated()
         if key is None:
             body, headers = _created(task_create(user=request.user, data=data))
             return Response(body, status=status.HTTP_201_CREATED, headers=headers)
@@ -165,10 +170,13 @@ class TaskDetailView(APIView):
         self, request: AuthenticatedRequest, task_id: int, serializer: type[TaskCreateIn]
     ) -> Response:
         task = task_get(user=request.user, task_id=task_id)
-        expected = if_match_versions(request.headers.get("If-Match"))
-        # RFC 9110 §13.2.2: preconditions are evaluated before the content is looked at.
-        task_ensure_version(task=task, expected_versions=expected)
-        changes = serializer(data=request.data).validated()
+        with policy.before_other_refusals(
+            user=request.user, projects=lambda: [task.project_id], permission=policy.TASK_WRITE
+        ):
+            expected = if_match_versions(request.headers.get("If-Match"))
+            # RFC 9110 §13.2.2: preconditions are evaluated before the content is looked at.
+            task_ensure_version(task=task, expected_versions=expected)
+            changes = serializer(data=request.data).validated()
         task = task_update(
             user=request.user, task=task, changes=changes, expected_versions=expected
         )
@@ -186,12 +194,14 @@ class TaskRestoreView(APIView):
 class TaskMoveView(APIView):
     @schema.task_move
     def post(self, request: AuthenticatedRequest, task_id: int) -> Response:
-        expected = if_match_versions(request.headers.get("If-Match"))
-        # 404 and 412 (RFC 9110 §13.2.2) come before the body is looked at.
-        task_ensure_version(
-            task=task_get(user=request.user, task_id=task_id), expected_versions=expected
-        )
-        destination = TaskMoveIn(data=request.data).validated()
+        task = task_get(user=request.user, task_id=task_id)
+        with policy.before_other_refusals(
+            user=request.user, projects=lambda: [task.project_id], permission=policy.TASK_WRITE
+        ):
+            expected = if_match_versions(request.headers.get("If-Match"))
+            # 404, 403 and 412 (RFC 9110 §13.2.2) come before the body is looked at.
+            task_ensure_version(task=task, expected_versions=expected)
+            destination = TaskMoveIn(data=request.data).validated()
         task = task_move(
             user=request.user,
             task_id=task_id,
