@@ -94,6 +94,13 @@ def replay_as(
         # body) would be a 422.
         probe.headers["Idempotency-Key"] = uuid.uuid4().hex
     kwargs = probe.as_transport_kwargs(base_url=base_url)
+    # Set again after serializing: a negative case that removed a header (Authorization among
+    # them) has Schemathesis drop it from whatever is derived from the case, the replay too.
+    owned = {"Authorization", "X-Request-ID", *(extra_headers or {})}
+    lowered = {name.lower() for name in owned}
+    sent = {name: value for name, value in kwargs["headers"].items() if name.lower() not in lowered}
+    sent.update({name: probe.headers[name] for name in owned if name in probe.headers})
+    kwargs["headers"] = sent
     kwargs.pop("auth", None)
     kwargs.pop("timeout", None)
     response = http().request(**kwargs, timeout=10)
