@@ -78,7 +78,7 @@ def task_list(*, user: HasId) -> QuerySet[Task]:
 def task_page_projects(*, user: HasId, permission: str = policy.TASK_READ) -> list[int]:
     """The ids of the projects a page of tasks reads from: one short statement on the
     membership index, so that the page's own statement names them as values."""
-    return list(policy.project_ids(user=user, permission=permission))
+    return policy.project_id_list(user=user, permission=permission)
 
 
 def task_page_source(
