@@ -146,6 +146,10 @@ class SyncMachine(RuleBasedStateMachine):
         assert self.mirror.tasks == server
 
 
+# A bound on liveness: 27 s alone on PostgreSQL, 49 s in `make test` beside the contract fuzzing,
+# and once past 300 s there, in the PostgreSQL pass on 2 loaded cores (the same examples replayed
+# alone took 49 s).
+@pytest.mark.timeout(900)
 def test_a_mirror_fed_by_the_changes_feed_converges_to_the_server():
     run_state_machine_as_test(
         SyncMachine,
