@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import threading
 import time
 from collections import Counter
@@ -803,6 +804,13 @@ def test_every_members_feed_converges_to_what_they_may_see_under_membership_chur
                 seconds[phase] = seconds.get(phase, 0.0) + spent
             if run.failure:
                 pytest.fail(run.failure, pytrace=False)
+            if rounds % 50 == 0:  # progress of a long soak, seen with -s
+                print(
+                    f"sharing convergence: {rounds} rounds, {divergences} divergences, "
+                    f"{time.monotonic() - started:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         by_status = " ".join(f"{status}:{n}" for status, n in sorted(statuses.items()))
         by_kind = " ".join(f"{kind}:{n}" for kind, n in sorted(admin.items()))
