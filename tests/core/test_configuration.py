@@ -122,6 +122,12 @@ BAD_VALUES = [
     Bad("WEBHOOKS_RETENTION_DAYS", "1"),
     Bad("WEBHOOKS_LEASE_SECONDS", "10"),  # not above WEBHOOKS_TIMEOUT (15)
     Bad("WEBHOOKS_SWEEP_INTERVAL", "60"),
+    Bad("WEBHOOKS_SECRET_KEYS", "hunter2-not-a-fernet-key", hidden="hunter2"),
+    Bad(
+        "WEBHOOKS_SECRET_KEYS",
+        "gGeQ4Ebuu3jtDyELh9Xq6P3sTG2Pm0H6ypSDn3Q7hdE=,hunter2-second",
+        hidden="hunter2",
+    ),
     Bad("TRUSTED_PROXIES", "nginx"),
     Bad("SECURE_SSL_REDIRECT", "yes please"),
     Bad("SECURE_HSTS_SECONDS", "1 year"),

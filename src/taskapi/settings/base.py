@@ -244,6 +244,9 @@ if WEBHOOKS_CONNECT_TIMEOUT > WEBHOOKS_TIMEOUT:
         f"is more than WEBHOOKS_TIMEOUT ({WEBHOOKS_TIMEOUT:g}), the whole attempt's limit",
         f"{min(5.0, WEBHOOKS_TIMEOUT):g}",
     )
+# Signing secrets are sealed at rest with these Fernet keys, newest first (webhooks/sealing.py):
+# the first seals, each opens. Unset: one key derived from DJANGO_SECRET_KEY.
+WEBHOOKS_SECRET_KEYS = env.fernet_keys("WEBHOOKS_SECRET_KEYS", derived_from=SECRET_KEY)
 # The delivery log keeps deliveries delivered or given up this long (a day of retries fits).
 WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30, minimum=2, unit="days")
 WEBHOOKS_HEARTBEAT_FILE = env.path(

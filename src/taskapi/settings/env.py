@@ -14,6 +14,7 @@ cannot break the line, and secrets (keys, URL passwords) are never repeated.
 No Django set-up here, and no import of Django's settings: this runs while they load.
 """
 
+import base64
 import builtins
 import ipaddress
 import math
@@ -41,6 +42,9 @@ SHOWN_MAX = 80
 SETTINGS_MODULE = "taskapi.settings.base"
 # What the lines give as a good secret: a command that prints a fresh one, never a value.
 SECRET_EXAMPLE = "$(python -c 'import secrets; print(secrets.token_urlsafe(64))')"  # noqa: S105
+FERNET_EXAMPLE = (
+    "$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+)
 
 # An ALLOWED_HOSTS entry (Django's forms): a name, a ".name" for it and its subdomains, an IPv4
 # address, an [IPv6] address, or "*". Never a scheme, port or path: those never match a request.
@@ -231,6 +235,29 @@ class Env:
             problem = "is not a valid Redis URL (redis://, rediss:// or unix://, a numeric port)"
             refuse(name, _without_password(value), problem, example)
         return value
+
+    def fernet_keys(self, name: str, *, derived_from: str) -> list[str]:
+        """Fernet keys, comma-separated, newest first; unset: one derived from `derived_from`
+        (HKDF-SHA256), so nothing more needs setting and the database alone still opens nothing.
+        A refusal never repeats a key."""
+        from cryptography.fernet import Fernet  # only here: settings load before the app
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        value = self._raw(name, FERNET_EXAMPLE)
+        if value is None:
+            if not derived_from:
+                return []
+            kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=name.encode())
+            return [base64.urlsafe_b64encode(kdf.derive(derived_from.encode())).decode()]
+        keys = [key.strip() for key in value.split(",") if key.strip()]
+        for position, key in enumerate(keys, start=1):
+            try:
+                Fernet(key)
+            except (ValueError, TypeError):
+                problem = f"entry {position} is not a Fernet key (32 bytes, url-safe base64)"
+                refuse(name, None, problem, FERNET_EXAMPLE)
+        return keys
 
     # Named like django-environ's readers, so they shadow the builtins inside this class: the
     # annotations below say builtins.

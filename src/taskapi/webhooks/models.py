@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from taskapi.webhooks.sealing import seal, unseal
+
 # A user's endpoints are listed whole, in one answer: this bounds that answer and the fan-out
 # of each change.
 MAX_WEBHOOKS_PER_USER = 10
@@ -39,6 +41,10 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def new_sealed_secret() -> str:
+    return seal(new_secret())
+
+
 def new_event_id() -> str:
     """`evt_` and 26 characters: 48 bits of milliseconds then 80 random bits (a ULID), so ids
     sort by time and never repeat."""
@@ -61,8 +67,9 @@ class Endpoint(models.Model):
     disabled_reason = models.CharField(  # noqa: DJ001 (null is the API's "not disabled")
         max_length=16, choices=DisabledReason.choices, null=True, blank=True
     )
-    # Needed in clear to sign (HMAC): whoever reads this table can sign as the service.
-    secret = models.CharField(max_length=64, default=new_secret)
+    # Needed in clear to sign (HMAC), so sealed rather than hashed: encrypted under a key that
+    # only the environment holds (sealing.py). `secret` reads and sets it in clear.
+    sealed_secret = models.TextField(default=new_sealed_secret)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -71,6 +78,14 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return f"webhook {self.pk} of user {self.owner_id}"
+
+    @property
+    def secret(self) -> str:
+        return unseal(self.sealed_secret)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.sealed_secret = seal(value)
 
 
 class Event(models.Model):

@@ -16,6 +16,7 @@ from taskapi.webhooks.models import (
     new_secret,
 )
 from taskapi.webhooks.outbox import deliveries_create, event_body
+from taskapi.webhooks.sealing import seal
 from taskapi.webhooks.selectors import webhook_get, webhook_list
 from taskapi.webhooks.ssrf import target_checked
 
@@ -57,7 +58,7 @@ def webhook_delete(*, user: HasId, webhook_id: int) -> None:
 
 def webhook_rotate_secret(*, user: HasId, webhook: Endpoint) -> Endpoint:
     """A new signing secret, used from the next attempt on (the old one stops at once)."""
-    values = {"secret": new_secret(), "updated_at": timezone.now()}
+    values = {"sealed_secret": seal(new_secret()), "updated_at": timezone.now()}
     return _webhook_set(user=user, webhook=webhook, values=values)
 
 
