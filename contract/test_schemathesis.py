@@ -101,6 +101,9 @@ def contract_server(tmp_path):
         "ACCESS_TOKEN_LIFETIME": ACCESS_TOKEN_LIFETIME,
         # Webhooks to loopback receivers (the isolation check's own); production refuses them.
         "WEBHOOKS_ALLOW_LOOPBACK": "true",
+        # The server and the worker beside it share their secrets, as a deployment's
+        # environment gives both: the worker opens the signing secrets the server sealed.
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
     }
     server: ServerProcess | Stack
     workers = []
