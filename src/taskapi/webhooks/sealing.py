@@ -11,7 +11,6 @@ after it, run `manage.py webhooks_reseal_secrets` (every secret sealed again und
 then drop the old key.
 """
 
-from collections.abc import Callable
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -37,16 +36,15 @@ def seal(secret: str) -> str:
 
 
 def unseal(sealed: str) -> str:
-    return _opened(_current().decrypt, sealed)
+    try:
+        return _current().decrypt(sealed.encode()).decode()
+    except InvalidToken as error:
+        raise UnreadableSecret("no key in WEBHOOKS_SECRET_KEYS opens this secret") from error
 
 
 def reseal(sealed: str) -> str:
     """The same secret sealed under the newest key (MultiFernet.rotate)."""
-    return _opened(_current().rotate, sealed)
-
-
-def _opened(operation: Callable[[bytes], bytes], sealed: str) -> str:
     try:
-        return operation(sealed.encode()).decode()
+        return _current().rotate(sealed.encode()).decode()
     except InvalidToken as error:
         raise UnreadableSecret("no key in WEBHOOKS_SECRET_KEYS opens this secret") from error
