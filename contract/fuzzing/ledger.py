@@ -20,6 +20,7 @@ in_shared_projects: set[int] = set()
 fixtures_deleted: set[int] = set()
 # Sync tokens the server issued to A (stateful links hand them to later requests).
 known_tokens_of_a: set[str] = set()
+_tokens_in_order: list[str] = []
 # The projects A shares (the long-lived one and every clone), by id.
 shared_project_ids: set[int] = set()
 # Each subject's own webhooks (to the run's receiver): the only ones their webhook list may show.
@@ -63,5 +64,11 @@ def remember(response: schemathesis.Response, case: schemathesis.Case) -> None:
     body = note_tasks(response.content)
     if case.operation.label == "GET /tasks/changes/" and isinstance(body, dict):
         token = body.get("sync_token")
-        if isinstance(token, str):
+        if isinstance(token, str) and token not in known_tokens_of_a:
             known_tokens_of_a.add(token)
+            _tokens_in_order.append(token)
+
+
+def newest_token_of_a() -> str:
+    """The last sync token A was given (the caller checks that there is one)."""
+    return _tokens_in_order[-1]

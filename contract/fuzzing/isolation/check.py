@@ -360,16 +360,15 @@ def _task_list(case, subject, who, permission, holders, base_url) -> str | None:
     query = dict(case.query or {})
     token = query.get("sync_token")
     if isinstance(token, str) and token in ledger.known_tokens_of_a:
-        record("matrix.token-of-a")
-        answer = replay_as(case, who, base_url)
-        fields = [error.get("field") for error in answer.problem().get("errors", [])]
-        if answer.status != 400 or fields != ["sync_token"]:
-            return (
-                f"The {subject.name} replayed a sync token issued to user A and got "
-                f"{answer.status}, not the 400 on sync_token a garbled token gets.\n"
-                f"  {answer.describe()}"
-            )
-        return None
+        return _token_of_a(case, subject, who, query, base_url)
+    if label == "GET /tasks/changes/" and ledger.known_tokens_of_a:
+        # The stateful phase links A's tokens into later feed requests only now and then; every
+        # feed case also sends the newest of them alone (the case's own query may be one the
+        # feed refuses for another reason), so each run proves the refusal.
+        newest = {"sync_token": ledger.newest_token_of_a()}
+        failure = _token_of_a(case, subject, who, newest, base_url)
+        if failure:
+            return failure
     shared = shared_project(base_url)
     target = targets.Target(shared)
     answer = replay_as(case, who, base_url, **target.request(case, missing_ids=False, holder=False))
@@ -405,5 +404,20 @@ def _task_list(case, subject, who, permission, holders, base_url) -> str | None:
         return (
             f"The {subject.name}'s {label} lists as deleted tasks they never could see: "
             f"{deleted[:20]}\n  {answer.curl}"
+        )
+    return None
+
+
+def _token_of_a(case, subject, who, query, base_url) -> str | None:
+    """A sync token issued to A, sent by another subject: the 400 on sync_token that a garbled
+    token gets, so a token neither works for anyone else nor tells them anything."""
+    record("matrix.token-of-a")
+    answer = replay_as(case, who, base_url, query=query)
+    fields = [error.get("field") for error in answer.problem().get("errors", [])]
+    if answer.status != 400 or fields != ["sync_token"]:
+        return (
+            f"The {subject.name} replayed a sync token issued to user A and got "
+            f"{answer.status}, not the 400 on sync_token a garbled token gets.\n"
+            f"  {answer.describe()}"
         )
     return None
