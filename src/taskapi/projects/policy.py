@@ -85,23 +85,24 @@ def require(*, user: HasId, project_id: int, permission: str, not_found: type[Do
     )
 
 
-def project_ids(*, user: HasId, permission: str) -> QuerySet[Membership, int]:
-    """The ids of the projects where the user holds `permission`, as a subquery to filter by."""
+def _memberships(*, user_id: int, permission: str) -> QuerySet[Membership]:
+    """The user's memberships whose role holds `permission`."""
     roles = PERMISSIONS[permission]
-    memberships = Membership.objects.filter(user_id=user.id)
+    memberships = Membership.objects.filter(user_id=user_id)
     if roles != _ALL:
         memberships = memberships.filter(role__in=sorted(roles))
-    return memberships.values_list("project_id", flat=True)
+    return memberships
+
+
+def project_ids(*, user: HasId, permission: str) -> QuerySet[Membership, int]:
+    """The ids of the projects where the user holds `permission`, as a subquery to filter by."""
+    return _memberships(user_id=user.id, permission=permission).values_list("project_id", flat=True)
 
 
 @cache
 def _project_id_read(permission: str) -> CompiledRead:
-    roles = PERMISSIONS[permission]
-
     def build(*, user_id: int) -> QuerySet[Any, dict[str, Any]]:
-        memberships = Membership.objects.filter(user_id=user_id)
-        if roles != _ALL:
-            memberships = memberships.filter(role__in=sorted(roles))
+        memberships = _memberships(user_id=user_id, permission=permission)
         # The plugin types values() of a literal as a TypedDict, not the dict CompiledRead takes.
         rows: QuerySet[Any, dict[str, Any]] = memberships.order_by().values(*("project_id",))
         return rows

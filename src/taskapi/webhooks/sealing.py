@@ -11,6 +11,7 @@ after it, run `manage.py webhooks_reseal_secrets` (every secret sealed again und
 then drop the old key.
 """
 
+from collections.abc import Callable
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -36,15 +37,16 @@ def seal(secret: str) -> str:
 
 
 def unseal(sealed: str) -> str:
-    try:
-        return _current().decrypt(sealed.encode()).decode()
-    except InvalidToken as error:
-        raise UnreadableSecret("no key in WEBHOOKS_SECRET_KEYS opens this secret") from error
+    return _opened(_current().decrypt, sealed)
 
 
 def reseal(sealed: str) -> str:
     """The same secret sealed under the newest key (MultiFernet.rotate)."""
+    return _opened(_current().rotate, sealed)
+
+
+def _opened(operation: Callable[[bytes], bytes], sealed: str) -> str:
     try:
-        return _current().rotate(sealed.encode()).decode()
+        return operation(sealed.encode()).decode()
     except InvalidToken as error:
         raise UnreadableSecret("no key in WEBHOOKS_SECRET_KEYS opens this secret") from error
