@@ -351,6 +351,12 @@ RULES: tuple[Rule, ...] = (
         "a security list that old credentials cannot pass (new authentication, scheme, scope)",
     ),
     Rule(
+        "security-alternative-added",
+        Level.MINOR,
+        PYTHON_TOOL,
+        "a security list that admits every old credential and more (redocly: major)",
+    ),
+    Rule(
         "security-scheme-changed",
         Level.MAJOR,
         REDOCLY_TOOL,
@@ -529,6 +535,33 @@ def redocly_findings(report: dict[str, Any]) -> list[Finding]:
     return findings
 
 
+def second_opinion(findings: list[Finding], base: Document, new: Document) -> list[Finding]:
+    """Redocly rates any change of an operation's security list "authentication became
+    required", also one that only adds an alternative: an operation that writes out the
+    document's `bearerAuth` and adds `accessToken` still admits every old client. Where every
+    credential the old list took meets one of the new alternatives, the change is additive."""
+    widened = {}
+    for method, _old_path, new_path, old_op, new_op in matched_operations(base, new):
+        old_list = old_op.get("security", base.get("security") or [])
+        new_list = new_op.get("security", new.get("security") or [])
+        required_now = alternatives(new_list)
+        if all(admits(old, required_now) for old in alternatives(old_list)):
+            widened[f"{method.upper()} {new_path} security"] = new_list
+    kept = []
+    for finding in findings:
+        where = finding.where.split(" (", 1)[0]
+        if finding.rule == "security-requirement-changed" and where in widened:
+            finding = Finding(
+                "security-alternative-added",
+                Level.MINOR,
+                finding.where,
+                f"every old credential still passes `{json.dumps(widened[where])}`",
+                PYTHON_TOOL,
+            )
+        kept.append(finding)
+    return kept
+
+
 def level(impact: str) -> Level:
     try:
         return Level[impact.upper()]
@@ -590,7 +623,7 @@ def check(
     if base_version is None:
         raise CompatError(f"{show(base)}: info.version is not MAJOR.MINOR.PATCH")
 
-    findings = redocly_findings(redocly_diff(base, new))
+    findings = second_opinion(redocly_findings(redocly_diff(base, new)), base_doc, new_doc)
     for rule in RULES:
         if rule.check is not None:
             findings.extend(rule.check(base_doc, new_doc))

@@ -445,3 +445,47 @@ def test_the_rule_table_names_the_tool_that_checks_each_rule(
     for rule in compat.RULES:
         row = next(line for line in table if line.split()[0] == rule.name)
         assert rule.checked_by in row
+
+
+def test_writing_out_the_inherited_security_and_adding_a_token_is_minor(tmp_path: Path) -> None:
+    # Redocly rates it "authentication became required"; the gate's second opinion sees that
+    # every old credential still passes.
+    base = yaml.safe_load(compat.CONTRACT.read_text())
+    base["info"]["version"] = "1.0.0"
+    del paths(base)["/labels/"]["get"]["security"]  # inherits the document's bearerAuth
+    released_dir = tmp_path / "released"
+    released_dir.mkdir()
+    write(released_dir / "1.0.0.yaml", base)
+    document = copy.deepcopy(base)
+    document["info"]["version"] = "1.1.0"
+    paths(document)["/labels/"]["get"]["security"] = [
+        {"bearerAuth": []},
+        {"accessToken": ["labels:read"]},
+    ]
+
+    outcome = compat.check(
+        new=write(tmp_path / "openapi.yaml", document), released_dir=released_dir
+    )
+
+    rules = {finding.rule: finding.impact for finding in outcome.findings}
+    assert rules.get("security-alternative-added") is compat.Level.MINOR, compat.render(outcome)
+    assert "security-requirement-changed" not in rules
+    assert outcome.ok
+
+
+def test_narrowing_the_security_list_stays_major(tmp_path: Path) -> None:
+    base = yaml.safe_load(compat.CONTRACT.read_text())
+    base["info"]["version"] = "1.0.0"
+    released_dir = tmp_path / "released"
+    released_dir.mkdir()
+    write(released_dir / "1.0.0.yaml", base)
+    document = copy.deepcopy(base)
+    document["info"]["version"] = "1.1.0"
+    paths(document)["/labels/"]["get"]["security"] = [{"accessToken": ["labels:read"]}]
+
+    outcome = compat.check(
+        new=write(tmp_path / "openapi.yaml", document), released_dir=released_dir
+    )
+
+    assert outcome.level is compat.Level.MAJOR, compat.render(outcome)
+    assert "security-alternative-added" not in {finding.rule for finding in outcome.findings}

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("taskapi.core.urls")),
+    path("auth/tokens/", include("taskapi.access_tokens.urls")),
     path("auth/", include("taskapi.accounts.urls")),
     path("tasks/", include("taskapi.tasks.urls")),
     path("labels/", include("taskapi.labels.urls")),

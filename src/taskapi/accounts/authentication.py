@@ -39,6 +39,10 @@ class TokenUser:
     """Who the access token says is calling. Views that need the User row load it by id."""
 
     id: int
+    # A personal access token's scopes and id (taskapi.access_tokens); None for a login's JWT,
+    # which may do whatever its user may.
+    scopes: frozenset[str] | None = None
+    token_id: int | None = None
     is_authenticated = True
     is_anonymous = False
     is_active = True
@@ -52,7 +56,7 @@ class TokenUser:
 
 
 class AccessTokenAuthentication(BaseAuthentication):
-    def authenticate(self, request: Request) -> tuple[TokenUser, AccessToken] | None:
+    def authenticate(self, request: Request) -> tuple[TokenUser, object] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header.strip():
             return None

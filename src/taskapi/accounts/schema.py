@@ -3,8 +3,6 @@
 from collections.abc import Callable
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import F, extend_schema
 
 from taskapi.accounts.errors import InvalidCredentials, InvalidRefreshToken
@@ -25,14 +23,6 @@ from taskapi.core.schema import (
     problem_responses,
     problem_schema,
 )
-
-
-class AccessTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "taskapi.accounts.authentication.AccessTokenAuthentication"
-    name = "bearerAuth"
-
-    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 
 
 def _auth_operation(operation_id: str, **kwargs: Any) -> Callable[[F], F]:

@@ -4,6 +4,8 @@ With REDIS_URL set the counters are shared by every process; cache.add + cache.i
 there, so concurrent requests cannot both take the last slot.
 """
 
+from __future__ import annotations
+
 import logging
 import math
 import time
@@ -12,13 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
-from rest_framework.views import APIView
 
 from taskapi.core.client_address import client_address
 from taskapi.core.rates import parse_rate  # the settings check AUTH_RATE_LIMIT with it
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +32,7 @@ class RateLimitState:
     limit: int
     remaining: int
     reset: int  # seconds until the window ends
+    exceeded: bool = False
 
     def headers(self) -> dict[str, str]:
         return {
@@ -40,33 +45,45 @@ class RateLimitState:
 _STATE = "_rate_limit_state"
 
 
+def window_hit(*, key: str, rate: str) -> RateLimitState | None:
+    """Count one request under `key` in the current fixed window of `rate`; None when the cache
+    is unavailable (callers fail open)."""
+    limit, period = parse_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    key = f"{key}:{window}"
+    try:
+        cache.add(key, 0, period + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, period + 1)
+            count = 1
+    except Exception:
+        logger.warning("rate limit cache unavailable", exc_info=True)
+        return None
+    return RateLimitState(
+        limit=limit,
+        remaining=max(0, limit - count),
+        reset=max(1, math.ceil((window + 1) * period - now)),
+        exceeded=count > limit,
+    )
+
+
 class ClientAddressRateThrottle(BaseThrottle):
     """Per client address and per view (`throttle_scope`), settings.AUTH_RATE_LIMIT."""
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        limit, period = parse_rate(settings.AUTH_RATE_LIMIT)
-        now = time.time()
-        window = int(now // period)
         scope = getattr(view, "throttle_scope", view.__class__.__name__)
-        key = f"ratelimit:{scope}:{client_address(request)}:{window}"
-        try:
-            cache.add(key, 0, period + 1)
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, period + 1)
-                count = 1
-        except Exception:
-            # Fail open: an unreachable cache should not lock everyone out of logging in.
-            logger.warning("rate limit cache unavailable", exc_info=True)
-            return True
-        self.state = RateLimitState(
-            limit=limit,
-            remaining=max(0, limit - count),
-            reset=max(1, math.ceil((window + 1) * period - now)),
+        state = window_hit(
+            key=f"ratelimit:{scope}:{client_address(request)}", rate=settings.AUTH_RATE_LIMIT
         )
+        if state is None:
+            # Fail open: an unreachable cache should not lock everyone out of logging in.
+            return True
+        self.state = state
         setattr(request._request, _STATE, self.state)
-        return count <= limit
+        return not state.exceeded
 
     def wait(self) -> float:
         return float(self.state.reset)

@@ -20,6 +20,7 @@ from taskapi.core.errors import (
     PROBLEM_CONTENT_TYPE,
     Conflict,
     NotFound,
+    PermissionDenied,
     PreconditionFailed,
     ServiceUnavailable,
 )
@@ -90,6 +91,14 @@ VALIDATION_PROBLEM = problem_schema(
     VALIDATION_ERROR,
     extra={"errors": {"type": "array", "items": FIELD_ERROR}},
     extra_required=["errors"],
+)
+# A member whose role lacks the permission (projects/policy.py), or an access token without the
+# scope (access_tokens/scopes.py, which adds `scope`): `permission` names what is missing.
+PERMISSION_DENIED = problem_schema(
+    403,
+    PermissionDenied.type,
+    extra={"permission": {"type": "string"}, "scope": {"type": "string"}},
+    extra_required=["permission"],
 )
 BAD_REQUEST_PROBLEM: Schema = {
     "anyOf": [VALIDATION_PROBLEM, problem_schema(400, MALFORMED_REQUEST, ABOUT_BLANK)]

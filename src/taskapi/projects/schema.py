@@ -5,10 +5,11 @@ from typing import Any
 
 from drf_spectacular.utils import F, OpenApiParameter, extend_schema
 
-from taskapi.core.errors import Conflict, PermissionDenied
+from taskapi.core.errors import Conflict
 from taskapi.core.schema import (
     FIELD_ERROR,
     NO_BODY,
+    PERMISSION_DENIED,
     REQUEST_ID,
     json_response,
     problem_responses,
@@ -33,13 +34,6 @@ PROJECT_ID = OpenApiParameter("project_id", _ID, OpenApiParameter.PATH)
 MEMBER_USER_ID = OpenApiParameter("user_id", _ID, OpenApiParameter.PATH)
 INVITATION_ID = OpenApiParameter("invitation_id", _ID, OpenApiParameter.PATH)
 
-# A member whose role lacks the permission: `permission` names it (policy.py).
-PERMISSION_DENIED = problem_schema(
-    403,
-    PermissionDenied.type,
-    extra={"permission": {"type": "string"}},
-    extra_required=["permission"],
-)
 # The project's rules (the Inbox, the owner, already a member or invited) or a limit, whose
 # `errors` holds one error with field null and code `limit` (errors.LimitReached).
 PROJECT_CONFLICT = problem_schema(

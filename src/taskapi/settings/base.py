@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "taskapi.core",
     "taskapi.accounts",
+    "taskapi.access_tokens",
     "taskapi.sync",
     "taskapi.projects",
     "taskapi.labels",
@@ -274,6 +275,10 @@ WEBHOOKS_SWEEP_INTERVAL = env.float(
 
 # Parsed at request time by the same parser (core/rates.py): a bad one stops start-up instead.
 AUTH_RATE_LIMIT = env.rate("AUTH_RATE_LIMIT", default="10/minute")
+# Personal access tokens: each token, and all of a user's tokens together (a login's JWT is
+# not counted). Scripts that poll should use the changes feed, not a tighter loop.
+ACCESS_TOKEN_RATE_LIMIT = env.rate("ACCESS_TOKEN_RATE_LIMIT", default="600/minute")
+ACCESS_TOKEN_USER_RATE_LIMIT = env.rate("ACCESS_TOKEN_USER_RATE_LIMIT", default="1200/minute")
 # Addresses (or CIDR networks) of the reverse proxies whose X-Forwarded-For is believed.
 # Empty: the header is ignored and the peer address is the client.
 TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES", default=[], example="127.0.0.1")
@@ -313,8 +318,13 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- DRF ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["taskapi.accounts.authentication.AccessTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A login's JWT, or a personal access token held to the scopes the contract lists.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["taskapi.access_tokens.authentication.BearerAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "taskapi.access_tokens.scopes.TokenScopes",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["taskapi.access_tokens.throttling.TokenRateThrottle"],
     "DEFAULT_PARSER_CLASSES": ["taskapi.core.parsers.JsonParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "taskapi.core.negotiation.JsonOnlyNegotiation",
@@ -336,6 +346,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "taskapi.access_tokens.schema.token_refusals",
+    ],
     # Two choice sets share the field name `role`: every role (a member's) and the roles an
     # invitation or a role change may give.
     "ENUM_NAME_OVERRIDES": {

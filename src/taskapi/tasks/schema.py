@@ -21,6 +21,7 @@ from taskapi.core.errors import Conflict, NotFound, PreconditionFailed
 from taskapi.core.schema import (
     ABOUT_BLANK,
     NO_BODY,
+    PERMISSION_DENIED,
     REQUEST_ID,
     VALIDATION_PROBLEM,
     IdField,
@@ -28,7 +29,6 @@ from taskapi.core.schema import (
     problem_responses,
     problem_schema,
 )
-from taskapi.projects.schema import PERMISSION_DENIED
 from taskapi.sync.errors import SyncTokenExpired
 from taskapi.tasks import bulk, changes
 from taskapi.tasks.errors import IdempotencyKeyReused
