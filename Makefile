@@ -196,7 +196,8 @@ test-sqlite: install system-packages
 # the live-server tests).
 test-postgres: install system-packages
 	$(PYTEST) $(XDIST) -p tests.support.pg_plugin --db=postgres $(COVERAGE_PLUGIN) \
-	  tests/core tests/accounts tests/sync tests/projects tests/tasks tests/labels tests/webhooks \
+	  tests/core tests/accounts tests/access_tokens tests/sync tests/projects tests/tasks \
+	  tests/labels tests/webhooks \
 	  contract/test_schemathesis.py \
 	  --durations=10 --junitxml=$(RESULTS)/postgres.xml
 

@@ -274,3 +274,20 @@ def test_a_token_never_does_more_than_its_users_role(api_client, user):
     assert response.status_code == 403
     assert response.json()["permission"] == "task:write"
     assert "scope" not in response.json()
+
+
+def test_a_users_tokens_share_one_rate_limit_and_a_login_is_not_counted(user, api_client):
+    from django.test import override_settings
+
+    first, second = client_with(make_token(user)), client_with(make_token(user))
+
+    with override_settings(ACCESS_TOKEN_USER_RATE_LIMIT="2/minute"):
+        statuses = [
+            first.get("/labels/").status_code,
+            second.get("/labels/").status_code,
+            second.get("/labels/").status_code,
+        ]
+        login = api_client.get("/labels/").status_code
+
+    assert statuses == [200, 200, 429]
+    assert login == 200

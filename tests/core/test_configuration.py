@@ -112,6 +112,8 @@ BAD_VALUES = [
     Bad("AUTH_RATE_LIMIT", "lots"),
     Bad("AUTH_RATE_LIMIT", "10/fortnight"),
     Bad("AUTH_RATE_LIMIT", "0/minute"),
+    Bad("ACCESS_TOKEN_RATE_LIMIT", "often"),
+    Bad("ACCESS_TOKEN_USER_RATE_LIMIT", "0/hour"),
     Bad("TRASH_RETENTION_DAYS", "0"),
     Bad("SYNC_TOKEN_MAX_AGE_DAYS", "7"),  # below TRASH_RETENTION_DAYS (30)
     Bad("WEBHOOKS_ALLOW_LOOPBACK", "sometimes"),

@@ -10,6 +10,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -101,6 +102,10 @@ def project_paths(shared: Shared) -> dict[str, dict[str, int]]:
     }
 
 
+def _in_a_month() -> str:
+    return (datetime.now(UTC) + timedelta(days=30)).isoformat()
+
+
 def valid_requests(account: Account, task_id: int, shared: Shared) -> dict[str, Request]:
     """A request each operation would accept if the database answered."""
     auth = account.auth
@@ -114,6 +119,13 @@ def valid_requests(account: Account, task_id: int, shared: Shared) -> dict[str, 
         "authRefresh": ({}, {"refresh": account.refresh}),
         "authLogout": (auth, {"refresh": account.refresh}),
         "authMe": (auth, None),
+        "tokenList": (auth, None),
+        "tokenCreate": (
+            auth,
+            {"name": "in the cut", "scopes": ["tasks:read"], "expires_at": _in_a_month()},
+        ),
+        "tokenGet": (auth, None),
+        "tokenDelete": (auth, None),
         "authDeleteAccount": (auth, {"password": PASSWORD}),
         "authChangePassword": (
             auth,
@@ -178,6 +190,7 @@ def valid_requests(account: Account, task_id: int, shared: Shared) -> dict[str, 
 ON_TRASHED_TASK = {"taskRestore", "taskErase"}
 # These act on a label.
 ON_LABEL = {"labelGet", "labelUpdate", "labelDelete"}
+ON_TOKEN = {"tokenGet", "tokenDelete"}
 # These act on a webhook.
 ON_WEBHOOK = {
     "webhookGet",
@@ -227,6 +240,9 @@ def test_every_database_operation_is_a_503_problem_while_the_database_is_cut(sta
         headers=account.auth,
     )
     assert webhook.status_code == 201, webhook.text
+    body = {"name": "before the cut", "scopes": ["tasks:read"], "expires_at": _in_a_month()}
+    access_token = http.post("/auth/tokens/", json=body, headers=account.auth)
+    assert access_token.status_code == 201, access_token.text
     shared = share(http, account)
     prepared = valid_requests(account, task.json()["id"], shared)
     paths = project_paths(shared)
@@ -240,6 +256,8 @@ def test_every_database_operation_is_a_503_problem_while_the_database_is_cut(sta
         target = trashed if operation.operation_id in ON_TRASHED_TASK else task
         if operation.operation_id in ON_LABEL:
             target = label
+        if operation.operation_id in ON_TOKEN:
+            target = access_token
         if operation.operation_id in ON_WEBHOOK:
             target = webhook
         params = paths.get(operation.operation_id, {"id": target.json()["id"]})
