@@ -56,10 +56,29 @@ class PartialInput(_InputBase):
         return fields
 
 
+# What the contract's patterns call whitespace: JSON Schema's `\s` (ECMA-262). Python's
+# str.strip() also strips U+001C..U+001F and U+0085, so a name of "\u001f", which the
+# contract's pattern accepts, came out blank (a 400 for a schema-valid request).
+JSON_SCHEMA_WHITESPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+
 class StrictStringMixin(_StringFieldBase):
-    """A JSON string only; anything else fails with the field's `invalid` message."""
+    """A JSON string only; anything else fails with the field's `invalid` message. Trimmed of
+    the whitespace the contract's patterns mean, no more (JSON_SCHEMA_WHITESPACE)."""
 
     default_error_messages = {"invalid": "Not a valid string."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.trims = kwargs.pop("trim_whitespace", True)
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if self.trims and isinstance(data, str):
+            data = data.strip(JSON_SCHEMA_WHITESPACE)
+        return super().run_validation(data)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
