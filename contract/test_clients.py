@@ -5,8 +5,10 @@ warning fails, contract/clients/generate.py), then one consumer scenario runs th
 against a real Uvicorn on a fresh SQLite database: register, log in, refresh (rotation and reuse),
 idempotent create and its replay, every page of a filtered list, 304, 412, 200, 204, 404; then a
 shared project: the owner invites an editor and a viewer, who accept, the editor writes a task
-there, and the viewer's write is the typed 403 naming `task:write`. A response that does not
-parse into the type the contract gives it fails the scenario.
+there, and the viewer's write is the typed 403 naming `task:write`; and a personal access token
+with `tasks:read`, made with the login: it lists the user's tasks, its write is the typed 403
+whose `scope` is `tasks:write`, and once the login deletes it, it is a 401. A response that does
+not parse into the type the contract gives it fails the scenario.
 
 The npm tools live in contract/clients/typescript/node_modules, which `make clients` fills from its
 package-lock.json; when they are missing the tests fail (never skip) and say how to install them.
@@ -172,5 +174,20 @@ def test_the_typescript_scenario_does_not_compile_against_a_different_task(tmp_p
 
     assert compiled.returncode != 0
     assert "scenario.ts" in compiled.stdout and "lists fewer keys" in compiled.stdout, (
+        compiled.stdout
+    )
+
+
+def test_the_typescript_scenario_does_not_compile_when_the_403_names_no_scope(tmp_path):
+    def permission_denied_without_scope(schemas: dict) -> None:
+        del schemas["PermissionDeniedProblem"]["allOf"][1]["properties"]["scope"]
+
+    contract = _altered_contract(tmp_path, permission_denied_without_scope)
+
+    compiled = _typescript_project(tmp_path, contract)
+
+    assert compiled.returncode != 0
+    assert "scenario.ts" in compiled.stdout, compiled.stdout
+    assert "Type 'unknown' is not assignable to type 'string | undefined'" in compiled.stdout, (
         compiled.stdout
     )

@@ -17,7 +17,14 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from cloud_task_api_client import AuthenticatedClient, Client
-from cloud_task_api_client.api.auth import auth_login, auth_refresh, auth_register
+from cloud_task_api_client.api.auth import (
+    auth_login,
+    auth_refresh,
+    auth_register,
+    token_create,
+    token_delete,
+    token_get,
+)
 from cloud_task_api_client.api.health import get_contract
 from cloud_task_api_client.api.invitations import (
     invitation_accept,
@@ -40,6 +47,9 @@ from cloud_task_api_client.api.tasks import (
     task_update,
 )
 from cloud_task_api_client.models import (
+    AccessToken,
+    AccessTokenCreate,
+    AccessTokenWithSecret,
     InvalidTokenProblem,
     Invitation,
     InvitationCreate,
@@ -50,6 +60,7 @@ from cloud_task_api_client.models import (
     LoginIn,
     MemberList,
     MemberRole,
+    NotAuthenticatedProblem,
     NotFoundProblem,
     PermissionDeniedProblem,
     PreconditionFailedProblem,
@@ -224,6 +235,54 @@ def bulk_write(client: AuthenticatedClient, open_ids: list[int]) -> None:
     assert replay.headers.get("Idempotent-Replayed") == "true", dict(replay.headers)
 
 
+def hand_a_script_a_read_token(base_url: str, login: AuthenticatedClient) -> None:
+    """A personal access token that may only read tasks: it lists the user's tasks, its write is
+    the typed 403 naming the scope it lacks, and once the login deletes it, it is a 401."""
+    expires_at = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=30)
+    body = AccessTokenCreate(name="nightly report", scopes=["tasks:read"], expires_at=expires_at)
+    created = token_create.sync_detailed(client=login, body=body)
+    made = parsed(created, 201, AccessTokenWithSecret)
+    assert (made.name, made.scopes, made.last_used_at) == ("nightly report", ["tasks:read"], None)
+    assert abs(made.expires_at - expires_at) < datetime.timedelta(seconds=1), made.expires_at
+    assert made.token.startswith(made.prefix) and len(made.token) == 69, made
+    assert created.headers["Location"].endswith(f"/auth/tokens/{made.id}/"), dict(created.headers)
+    assert created.headers["Cache-Control"] == "no-store", dict(created.headers)
+    script = AuthenticatedClient(
+        base_url=base_url, token=made.token, raise_on_unexpected_status=True
+    )
+
+    # The token acts as its user: the same tasks as the login sees.
+    listed = parsed(task_list.sync_detailed(client=script), 200, TaskPage)
+    expected = parsed(task_list.sync_detailed(client=login), 200, TaskPage)
+    assert [item.id for item in listed.results] == [item.id for item in expected.results], listed
+    assert listed.results, "the user has tasks: an empty list would prove nothing"
+    used = parsed(token_get.sync_detailed(made.id, client=login), 200, AccessToken)
+    assert used.last_used_at is not None and used.prefix == made.prefix, used
+
+    refused = task_create.sync_detailed(client=script, body=TaskCreate(title="From the script"))
+    denied = parsed(refused, 403, PermissionDeniedProblem)
+    assert (denied.type_, denied.status, denied.permission, denied.scope) == (
+        "/problems/permission-denied",
+        403,
+        "tasks:write",
+        "tasks:write",
+    ), denied
+    challenge = refused.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="api", error="insufficient_scope"'), challenge
+    assert challenge.endswith(', scope="tasks:write"'), challenge
+    after = parsed(task_list.sync_detailed(client=login), 200, TaskPage)
+    assert after.to_dict() == expected.to_dict(), "a refused write created a task"
+
+    deleted = token_delete.sync_detailed(made.id, client=login)
+    assert (deleted.status_code, deleted.parsed) == (204, None)
+    revoked = task_list.sync_detailed(client=script)
+    problem = parsed(revoked, 401, NotAuthenticatedProblem)
+    assert (problem.type_, problem.status) == ("/problems/not-authenticated", 401), problem
+    assert 'error="invalid_token"' in revoked.headers["WWW-Authenticate"], revoked.headers
+    gone = parsed(token_get.sync_detailed(made.id, client=login), 404, NotFoundProblem)
+    assert gone.type_ == "/problems/not-found", gone
+
+
 def sign_up(anonymous: Client, base_url: str, email: str) -> tuple[UserOut, AuthenticatedClient]:
     registered = auth_register.sync_detailed(
         client=anonymous, body=RegisterIn(email=email, password=PASSWORD)
@@ -392,6 +451,7 @@ def main(base_url: str) -> None:
     ]
 
     bulk_write(client, open_ids[1:])
+    hand_a_script_a_read_token(base_url, client)
     share_a_project(anonymous, base_url, client, email)
     print("python client scenario: every step parsed into its generated model")
 

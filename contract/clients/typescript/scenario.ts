@@ -80,6 +80,19 @@ const INVITATION_KEYS = everyKeyOf<Schemas["Invitation"]>()([
   "created_at",
   "expires_at",
 ]);
+const ACCESS_TOKEN_KEYS = everyKeyOf<Schemas["AccessToken"]>()([
+  "id",
+  "name",
+  "prefix",
+  "scopes",
+  "created_at",
+  "expires_at",
+  "last_used_at",
+]);
+const NEW_ACCESS_TOKEN_KEYS = everyKeyOf<Schemas["AccessTokenWithSecret"]>()([
+  ...ACCESS_TOKEN_KEYS,
+  "token",
+]);
 const ROLES = everyKeyOf<Record<Schemas["Role"], unknown>>()(["owner", "editor", "viewer"]);
 const PRIORITIES = everyKeyOf<Record<Schemas["Priority"], unknown>>()(["low", "medium", "high"]);
 const PROBLEM_KEYS = ["type", "title", "status", "detail"] as const satisfies readonly (
@@ -277,6 +290,77 @@ async function shareAProject(baseUrl: string, owner: Api, ownerEmail: string): P
       [emails.viewer, "viewer"],
     ],
   );
+}
+
+/**
+ * A personal access token that may only read tasks: it lists the user's tasks, its write is the
+ * typed 403 naming the scope it lacks, and once the login deletes it, it is a 401.
+ */
+async function handAScriptAReadToken(baseUrl: string, login: Api): Promise<void> {
+  const expiresAt = new Date(Date.now() + 30 * 24 * 60 * 60 * 1000);
+  const created = await login.POST("/auth/tokens/", {
+    body: { name: "nightly report", scopes: ["tasks:read"], expires_at: expiresAt.toISOString() },
+  });
+  assert.equal(created.response.status, 201);
+  const made = hasFields(created.data, NEW_ACCESS_TOKEN_KEYS, "created access token");
+  const expectedToken = ["nightly report", ["tasks:read"], null];
+  assert.deepEqual([made.name, made.scopes, made.last_used_at], expectedToken);
+  assert.ok(Math.abs(Date.parse(made.expires_at) - expiresAt.getTime()) < 1000, made.expires_at);
+  assert.match(made.token, /^cta_pat_[0-9A-Za-z]{61}$/);
+  assert.ok(made.token.startsWith(made.prefix), made.prefix);
+  assert.ok(created.response.headers.get("Location")?.endsWith(`/auth/tokens/${made.id}/`));
+  assert.equal(created.response.headers.get("Cache-Control"), "no-store");
+  const script = createClient<paths>({
+    baseUrl,
+    headers: { Authorization: `Bearer ${made.token}` },
+  });
+
+  // The token acts as its user: the same tasks as the login sees.
+  const listed = await script.GET("/tasks/");
+  assert.equal(listed.response.status, 200);
+  const scriptPage = hasFields(listed.data, PAGE_KEYS, "the token's page");
+  const expected = await login.GET("/tasks/");
+  const loginPage = hasFields(expected.data, PAGE_KEYS, "the login's page");
+  assert.ok(scriptPage.results.length > 0, "the user has tasks: an empty list would prove nothing");
+  assert.deepEqual(
+    scriptPage.results.map((item) => task(item, "task the token reads").id),
+    loginPage.results.map((item) => item.id),
+  );
+  const used = await login.GET("/auth/tokens/{id}/", { params: { path: { id: made.id } } });
+  const usedToken = hasFields(used.data, ACCESS_TOKEN_KEYS, "used access token");
+  assert.ok(usedToken.last_used_at !== null && isTimestamp(usedToken.last_used_at));
+
+  const refused = await script.POST("/tasks/", { body: { title: "From the script" } });
+  const denied: Schemas["PermissionDeniedProblem"] = problem(
+    refused.error,
+    refused.response,
+    "/problems/permission-denied",
+    403,
+  );
+  // Typed as the contract's optional string (a problem without `scope` would be `unknown`).
+  const scope: string | undefined = denied.scope;
+  assert.deepEqual([denied.permission, scope], ["tasks:write", "tasks:write"]);
+  const challenge = refused.response.headers.get("WWW-Authenticate") ?? "";
+  assert.ok(challenge.startsWith('Bearer realm="api", error="insufficient_scope"'), challenge);
+  assert.ok(challenge.endsWith(', scope="tasks:write"'), challenge);
+  const after = await login.GET("/tasks/");
+  assert.deepEqual(after.data, expected.data, "a refused write created a task");
+
+  const path = { id: made.id };
+  const deleted = await login.DELETE("/auth/tokens/{id}/", { params: { path } });
+  assert.equal(deleted.response.status, 204);
+  const revoked = await script.GET("/tasks/");
+  const unauthenticated: Schemas["NotAuthenticatedProblem"] = problem(
+    revoked.error,
+    revoked.response,
+    "/problems/not-authenticated",
+    401,
+  );
+  assert.ok(unauthenticated.detail.length > 0);
+  const revokedChallenge = revoked.response.headers.get("WWW-Authenticate") ?? "";
+  assert.ok(revokedChallenge.includes('error="invalid_token"'), revokedChallenge);
+  const gone = await login.GET("/auth/tokens/{id}/", { params: { path } });
+  problem(gone.error, gone.response, "/problems/not-found", 404);
 }
 
 async function main(baseUrl: string): Promise<void> {
@@ -507,6 +591,7 @@ async function main(baseUrl: string): Promise<void> {
   const made = results[0];
   assert.ok("etag" in made && made.body.title === "From a batch");
 
+  await handAScriptAReadToken(baseUrl, client);
   await shareAProject(baseUrl, client, email);
   console.log("typescript client scenario: every step matched its contract type");
 }
