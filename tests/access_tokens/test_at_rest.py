@@ -4,26 +4,18 @@ token it would have to be part of) and none authenticates. The real token does, 
 can tell the difference."""
 
 import pytest
-from django.db import connection
 
 from taskapi.access_tokens.models import PersonalAccessToken
 from taskapi.access_tokens.secrets import PREFIX
 from tests.access_tokens.conftest import client_with, make_token
+from tests.support.dump import dumped_row
 
 pytestmark = pytest.mark.django_db
 
 
-def _dumped_row(token_id: int) -> dict[str, object]:
-    table = PersonalAccessToken._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {table} WHERE id = %s", [token_id])  # noqa: S608
-        names = [column[0] for column in cursor.description]
-        return dict(zip(names, cursor.fetchone(), strict=True))
-
-
 def test_nothing_in_a_dumped_token_row_authenticates_a_request(user):
     text = make_token(user)
-    row = _dumped_row(PersonalAccessToken.objects.get(user=user).pk)
+    row = dumped_row(PersonalAccessToken, PersonalAccessToken.objects.get(user=user).pk)
     assert client_with(text).get("/auth/me/").status_code == 200
 
     values = [str(value) for value in row.values() if value is not None]

@@ -19,6 +19,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from taskapi.webhooks.models import Endpoint
 from taskapi.webhooks.sealing import UnreadableSecret, seal, unseal
 from tests.factories import UserFactory
+from tests.support.dump import dumped_row
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +39,7 @@ def _create(api_client) -> tuple[int, str]:
 
 
 def _dumped_row(webhook_id: int) -> dict[str, object]:
-    table = Endpoint._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {table} WHERE id = %s", [webhook_id])  # noqa: S608
-        names = [column[0] for column in cursor.description]
-        return dict(zip(names, cursor.fetchone(), strict=True))
+    return dumped_row(Endpoint, webhook_id)
 
 
 def _signs(candidate: object, headers: dict[str, str]) -> bool:
