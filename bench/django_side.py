@@ -3,6 +3,8 @@ environment (same database, Redis and secret as the served app):
 
   python -m bench.django_side prepare              migrate; print one password hash to reuse
   python -m bench.django_side tokens ID...         access tokens from the project's token code
+  python -m bench.django_side pats ID...           personal access tokens (tasks:read), and the
+                                                   token rate limits these settings give
   python -m bench.django_side queries SPEC.json    SQL per request of each scenario, in-process
 
 Each prints one JSON document on stdout.
@@ -10,6 +12,7 @@ Each prints one JSON document on stdout.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 
@@ -34,6 +37,31 @@ def _tokens(user_ids: list[int]) -> dict:
 
     users = User.objects.in_bulk(user_ids)
     return {str(pk): token_pair_issue(user=users[pk]).access for pk in user_ids}
+
+
+def _personal_tokens(user_ids: list[int]) -> dict:
+    """A personal access token with bench/scenarios.py's TOKEN_SCOPES for each user, made by the
+    project's own service, and the rate limits the settings give (the environment's, or the
+    revision's defaults). Nothing on a revision from before access tokens."""
+    from django.conf import settings
+
+    from bench.scenarios import TOKEN_RATE_LIMITS, TOKEN_SCOPES
+    from taskapi.accounts.models import User
+
+    try:
+        from taskapi.access_tokens.services import token_create
+    except ImportError:
+        return {"tokens": {}, "limits": {}}
+    users = User.objects.in_bulk(user_ids)
+    expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    tokens = {
+        str(pk): token_create(
+            user=users[pk], name="bench", scopes=list(TOKEN_SCOPES), expires_at=expires_at
+        )[1]
+        for pk in user_ids
+    }
+    limits = {name: getattr(settings, name) for name in TOKEN_RATE_LIMITS}
+    return {"tokens": tokens, "limits": limits}
 
 
 # Counted apart from the queries, as pg_stat_statements' figures are in the report.
@@ -84,6 +112,8 @@ def main(argv: list[str]) -> None:
         result = _prepare()
     elif command == "tokens":
         result = _tokens([int(arg) for arg in argv[1:]])
+    elif command == "pats":
+        result = _personal_tokens([int(arg) for arg in argv[1:]])
     elif command == "queries":
         with open(argv[1]) as spec:
             result = _queries(json.load(spec))

@@ -36,7 +36,13 @@ import requests
 
 from bench import report
 from bench.flame_summary import self_time_by_package
-from bench.scenarios import FLOOR_SCENARIOS, PEER_SCENARIOS, SCENARIOS
+from bench.scenarios import (
+    FLOOR_SCENARIOS,
+    PEER_SCENARIOS,
+    PROJECT_ONLY_SCENARIOS,
+    SCENARIOS,
+    TOKEN_RATE_LIMITS,
+)
 from bench.seed import DataSet, filtered_label_by_owner, seed, task_ids_by_owner
 from bench.stack import (
     NginxServer,
@@ -76,6 +82,8 @@ class AppSpec:
 
     def measures(self, scenario: str) -> bool:
         if self.only is not None and scenario not in self.only:
+            return False
+        if scenario in PROJECT_ONLY_SCENARIOS and self.role not in ("project", "variant"):
             return False
         return self.scenarios is None or scenario in self.scenarios
 
@@ -262,6 +270,9 @@ def wrk(url: str, data_file: Path, scenario: str, *, connections: int, seconds: 
     )
 
 
+WRITE = re.compile(r"\b(?:INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
 class Statements:
     """Statements the app ran in one database while a scenario ran (pg_stat_statements)."""
 
@@ -284,11 +295,13 @@ class Statements:
                 (self.database,),
             ).fetchall()
         done = max(requests_done, 1)
-        counts = {"sql": 0, "transaction": 0, "auth_user": 0}
+        counts = {"sql": 0, "reads": 0, "transaction": 0, "auth_user": 0}
         for query, calls in rows:
             verb = query.lstrip().split(None, 1)[0].upper() if query.strip() else ""
             if verb in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
                 counts["sql"] += calls
+                if not WRITE.search(query):
+                    counts["reads"] += calls
                 # Not the foreign-key check PostgreSQL itself runs for an INSERT into tasks.
                 if "accounts_user" in query and not report.is_fk_check(query):
                     counts["auth_user"] += calls
@@ -549,6 +562,18 @@ def preflight(
     return pages
 
 
+def first_use(url: str, app: str, users: list[dict]) -> None:
+    """Each personal access token's first request, before any run: it reads the token's row
+    and caches its entry, and writes last_used_at, as a client's first call would; the runs
+    measure what follows (issue 27: no database lookup after the first use)."""
+    for user in users:
+        response = _session(user["token"]).get(f"{url}/tasks/{user['ids'][0]}/", timeout=10)
+        shaped = response.status_code == 200 and set(response.json()) == SHAPE_KEYS
+        if not shaped:
+            status, text = response.status_code, response.text[:300]
+            raise RuntimeError(f"{app} token-retrieve: {status} {text}")
+
+
 def same_pages(pages: dict[str, dict[str, list]]) -> None:
     """The first page of every path scenario holds the same tasks with the same labels on every
     app that serves it as on the project (the baseline does the project's work, not less)."""
@@ -728,6 +753,11 @@ def bench_dataset(
     tokens = django_side(env, "tokens", *map(str, token_user_ids + deep_ids + shared_ids))
     ids = task_ids_by_owner(conninfo, token_user_ids + deep_ids)
     filtered_labels = filtered_label_by_owner(conninfo, token_user_ids)
+    # Retrieve with a token: the same users and tasks as retrieve, each with a personal access
+    # token (tasks:read) instead of its JWT.
+    personal = {}
+    if any(spec.measures("token-retrieve") for spec in config.apps.values()):
+        personal = django_side(env, "pats", *map(str, token_user_ids))["tokens"]
 
     # Apps measured on a few scenarios only (the floor) are served on the main data set only.
     apps = {name: spec for name, spec in config.apps.items() if spec.serves_everything or is_main}
@@ -759,6 +789,11 @@ def bench_dataset(
                 path_users["shared"] = [
                     {"token": tokens[str(pk)], "ids": [], "path": SHARED_PATH} for pk in shared_ids
                 ]
+            if spec.measures("token-retrieve"):
+                path_users["token-retrieve"] = [
+                    {"token": personal[str(pk)], "ids": ids[pk]} for pk in token_user_ids
+                ]
+                first_use(url, app, path_users["token-retrieve"])
             for scenario, scenario_users in path_users.items():
                 data_files[f"{app}-{scenario}"] = (
                     workdir / f"data-{dataset.name}-{app}-{scenario}.lua"
@@ -814,7 +849,7 @@ def bench_dataset(
         if is_main:
             # Before the write scenarios change what the token users' lists hold.
             results["queries"] = count_queries(
-                env, tokens, ids, token_user_ids, project_paths, workdir
+                env, tokens, ids, token_user_ids, project_paths, workdir, personal
             )
         stats = Statements(pg, database)
         scenarios = list(SCENARIOS) if is_main else list(COMPARED)
@@ -1000,9 +1035,10 @@ def write_spec(workdir: Path, name: str, spec: dict) -> Path:
     return path
 
 
-def count_queries(env, tokens, ids, token_user_ids, paths, workdir) -> dict:
+def count_queries(env, tokens, ids, token_user_ids, paths, workdir, personal=None) -> dict:
     """The project's queries per request of every scenario measured (of which the URLs of the
-    path scenarios were walked), in-process, with EXPLAIN of the reads."""
+    path scenarios were walked), in-process, with EXPLAIN of the reads; retrieve with a token
+    as the same user, after the token's first use (the warm-up request)."""
     user = token_user_ids[0]
     if "labelled" in paths and paths["labelled"]["token"] != tokens[str(user)]:
         raise RuntimeError("the labelled list is counted as another user than the list")
@@ -1037,6 +1073,11 @@ def count_queries(env, tokens, ids, token_user_ids, paths, workdir) -> dict:
         },
     }
     specs = [("tasks", spec)]
+    if personal:
+        token_spec = {"method": "GET", "path": f"/tasks/{task_id}/", "explain": True}
+        specs.append(
+            ("token", {"token": personal[str(user)], "requests": {"token-retrieve": token_spec}})
+        )
     if "deep" in paths:
         specs.append(("deep", _deep_spec(paths)))
     if "shared" in paths:
@@ -1240,6 +1281,7 @@ def main(argv: list[str] | None = None) -> int:
             TRUSTED_PROXIES="127.0.0.1",
             ACCESS_TOKEN_LIFETIME="7200",  # noqa: S106  (seconds: the tokens outlive the run)
             PYTHONUNBUFFERED="1",
+            **TOKEN_RATE_LIMITS,  # counted as in production, never reached: no 429 in a run
         )
         for dataset in config.datasets:
             bench_dataset(config, pg, env, dataset, workdir, results)

@@ -8,7 +8,8 @@
 -- feed page from a sync token in the middle of the user's log (changes) or from the latest one
 -- (changes-empty), the trash's first page (trash); or, for every token user, the list of its
 -- tasks that carry its own filtered label (labelled); or, for the members of the shared
--- projects, their list's first page (shared). Each thread takes its own slice of the
+-- projects, their list's first page (shared). For token-retrieve the token is the user's
+-- personal access token (tasks:read), not its JWT. Each thread takes its own slice of the
 -- users (wrk 4.1 has no per-connection hook), and every request picks the next user of the
 -- slice, so one thread's connections carry many users' tokens.
 --
@@ -91,6 +92,9 @@ local builders = {
       return wrk.format("PATCH", "/tasks/" .. random_task(user) .. "/", headers(user, true), body)
    end,
 }
+
+-- The same request as retrieve: its data file gives each user's personal access token.
+builders["token-retrieve"] = builders.retrieve
 
 function request()
    next_user = next_user % n + 1

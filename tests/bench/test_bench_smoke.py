@@ -83,6 +83,33 @@ def test_the_peers_section_has_a_ratio_per_peer_and_scenario(smoke):
             ), (peer, scenario)
 
 
+def test_retrieve_with_a_token_ran_against_the_project_alone(smoke):
+    ran = {run["app"] for run in smoke["results"]["runs"] if run["scenario"] == "token-retrieve"}
+
+    assert ran == {"project"}
+
+
+def test_retrieve_with_a_token_is_one_query_with_no_user_lookup_after_the_first_use(smoke):
+    queries = smoke["results"]["queries"]
+
+    token, jwt = queries["token-retrieve"], queries["retrieve"]
+    assert (token["status"], token["queries"], token["user_table_queries"]) == (
+        200,
+        jwt["queries"],
+        0,
+    )
+
+
+def test_the_token_target_lines_are_printed(smoke):
+    lines = smoke["markdown"].splitlines()
+
+    assert any(
+        line.startswith("- token retrieve CPU ≤ 1.1") and line.endswith(("yes", "**NO**"))
+        for line in lines
+    )
+    assert any(line.startswith("- token retrieve after the token's first use: ") for line in lines)
+
+
 def test_no_run_had_an_error(smoke):
     failed = [
         (run["app"], run["scenario"], run["connections"], run["errors"])
@@ -103,7 +130,7 @@ def test_every_run_served_requests(smoke):
 def test_table_has_a_row_per_scenario_and_is_printed(smoke):
     rows = [line for line in smoke["markdown"].splitlines() if line.startswith("| ")]
 
-    for scenario in SCENARIOS:
+    for scenario in (*SCENARIOS, "token-retrieve"):
         assert any(row.startswith(f"| {scenario}: ") for row in rows), scenario
     assert smoke["stdout"] == smoke["markdown"] + "\n"
 
