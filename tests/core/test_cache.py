@@ -114,3 +114,42 @@ def test_token_versions_fall_back_to_the_database_when_redis_is_down(db, closed_
     monkeypatch.setattr(token_versions, "cache", _backend(f"redis://127.0.0.1:{closed_port}/0"))
 
     assert token_versions.token_version_get(user_id=user.pk) == user.token_version
+
+
+def test_token_rate_windows_are_counted_in_one_round_trip_and_expire(redis_url, settings):
+    # With Redis, both windows of a token request (per token, per user) are one pipeline.
+    from django.core import cache as caches
+
+    from taskapi.accounts import throttling
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "taskapi.core.cache.SharedPoolRedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": "windows",
+        }
+    }
+    # (Django's setting_changed handler builds the caches anew, and again after the test.)
+    caches.caches["default"].clear()
+    windows = [("ratelimit:token:1", "2/minute"), ("ratelimit:token-user:1", "3/minute")]
+    client = redis.Redis.from_url(redis_url)
+    before = client.info("commandstats")
+    counted = [throttling.windows_hit(windows=windows) for _ in range(4)]
+    after = client.info("commandstats")
+    keys = sorted(key.decode() for key in client.keys("windows:*"))
+    ttls = [client.ttl(key) for key in keys]
+    assert [[state.exceeded for state in states] for states in counted] == [
+        [False, False],
+        [False, False],
+        [True, False],
+        [True, True],
+    ]
+    assert [[state.remaining for state in states] for states in counted][:2] == [[1, 2], [0, 1]]
+    assert len(keys) == 2 and all(0 < ttl <= 61 for ttl in ttls), (keys, ttls)
+
+    def calls(stats: dict, command: str) -> int:
+        return stats.get(f"cmdstat_{command}", {}).get("calls", 0)
+
+    # SET NX and INCRBY per window, and nothing else (Django's incr would ask EXISTS first).
+    assert calls(after, "incrby") - calls(before, "incrby") == 8
+    assert calls(after, "exists") == calls(before, "exists")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
-from taskapi.accounts.throttling import RateLimitState, window_hit
+from taskapi.accounts.throttling import RateLimitState, windows_hit
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -21,14 +21,19 @@ class TokenRateThrottle(BaseThrottle):
         token_id = getattr(request.user, "token_id", None)
         if token_id is None:
             return True
-        self.states: list[RateLimitState] = []
-        for key, rate in (
-            (f"ratelimit:token:{token_id}", settings.ACCESS_TOKEN_RATE_LIMIT),
-            (f"ratelimit:token-user:{request.user.id}", settings.ACCESS_TOKEN_USER_RATE_LIMIT),
-        ):
-            state = window_hit(key=key, rate=rate)
-            if state is not None:  # a cache outage fails open
-                self.states.append(state)
+        # One round trip for both windows (windows_hit); a cache outage fails open.
+        self.states: list[RateLimitState] = (
+            windows_hit(
+                windows=[
+                    (f"ratelimit:token:{token_id}", settings.ACCESS_TOKEN_RATE_LIMIT),
+                    (
+                        f"ratelimit:token-user:{request.user.id}",
+                        settings.ACCESS_TOKEN_USER_RATE_LIMIT,
+                    ),
+                ]
+            )
+            or []
+        )
         return not any(state.exceeded for state in self.states)
 
     def wait(self) -> float:
