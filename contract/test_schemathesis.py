@@ -76,8 +76,19 @@ pytestmark = [pytest.mark.server, pytest.mark.timeout(RUN_TIMEOUT + 60)]
 
 # The subjects the matrix check replays requests as (contract/fuzzing/isolation/matrix.py), the
 # accounts behind them, and which of them are members of the projects A shares.
-SUBJECTS = ("editor", "viewer", "non-member", "removed", "invited", "anonymous")
-OTHER_USERS = ("E", "V", "B", "R", "I")
+SUBJECTS = (
+    "editor",
+    "viewer",
+    "non-member",
+    "removed",
+    "invited",
+    "anonymous",
+    "editor's token",
+    "viewer's read token",
+    "non-member's token",
+    "token without the scope",
+)
+OTHER_USERS = ("E", "V", "B", "R", "I", "T")
 # Operations on another user's own things, tried on a victim made for each replay.
 VICTIM_PREFIXES = ("/labels/{id}/", "/webhooks/{id}/", "/invitations/{invitation_id}/")
 
@@ -337,6 +348,13 @@ def hook_problems(stats: dict[str, int], cases: dict[str, dict[str, int]]) -> li
     )
     # The stateful link taskChanges -> taskChanges hands A's own sync token to a request.
     expect(stats.get("matrix.token-of-a", 0) > 0, "no sync token issued to A was replayed")
+    # Personal access tokens: each token subject's user made theirs, and scopes were refused.
+    for label in ("E", "V", "B", "T"):
+        expect(stats.get(f"auth.personal_token.{label}", 0) > 0, f"user {label} made no token")
+    for operation, permission in permissions().items():
+        if permission != "public":
+            refused = stats.get(f"matrix.{operation}.scope-refused", 0)
+            expect(refused > 0, f"no token without the scope was refused on {operation}")
     for key in (
         "POST /tasks/.body-parent_id",
         "POST /tasks/{id}/move/.body-parent_id",

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -48,6 +49,8 @@ class Account:
         self._refresh = ""
         self._refresh_at = 0.0
         self._lock = threading.Lock()
+        self._tokens_lock = threading.Lock()
+        self._tokens: dict[frozenset[str], str] = {}
         self.issued_tokens: set[str] = set()
         self._user_id: int | None = None
         self.inbox: int | None = None  # sharing.inbox_of
@@ -96,6 +99,28 @@ class Account:
         lifetime = claims["exp"] - claims["iat"]
         # The server's clock, not ours: the token's own iat/exp pair says how long it lives.
         self._refresh_at = time.monotonic() + lifetime * (1 - REFRESH_WHEN_LEFT)
+
+    def personal_token(self, scopes: frozenset[str]) -> str:
+        """A personal access token of this user with exactly `scopes`, made with a login on
+        first use: one per scope set, kept for the run (they outlive it by a week)."""
+        with self._tokens_lock:
+            text = self._tokens.get(scopes)
+            if text is None:
+                expiry = datetime.now(UTC) + timedelta(days=7)
+                body = {
+                    "name": f"fuzzing {len(self._tokens)}",
+                    "scopes": sorted(scopes),
+                    "expires_at": expiry.isoformat(),
+                }
+                response = self.request("POST", "/auth/tokens/", json=body)
+                if response.status_code != 201:
+                    raise RuntimeError(
+                        f"user {self.label}'s token with {sorted(scopes)}: "
+                        f"{response.status_code} {response.text}"
+                    )
+                text = self._tokens[scopes] = response.json()["token"]
+                record(f"auth.personal_token.{self.label}")
+            return text
 
     def access_token(self) -> str:
         with self._lock:
@@ -189,3 +214,18 @@ def auth_token_stays_valid(
             "A request with user A's access token got 401: the token expired or was revoked "
             f"while in use.\n{response.content[:500]!r}"
         )
+
+
+class TokenHolder:
+    """An account as a script sees it: the same user, authenticating with one of their personal
+    access tokens instead of a login (`access_token` is what replays send)."""
+
+    def __init__(self, owner: Account, scopes: frozenset[str]) -> None:
+        self.owner = owner
+        self.scopes = scopes
+
+    def access_token(self) -> str:
+        return self.owner.personal_token(self.scopes)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.owner, name)

@@ -48,6 +48,9 @@ EXPLAINED_400 = {
         ("new_password", "password_too_short"),
     },
     "DELETE /auth/me/": {("password", "invalid")},
+    # An expiry must be in the future and at most 366 days away (a window that moves with the
+    # clock; generation.map_body supplies one every other time), and a user has at most 50.
+    "POST /auth/tokens/": {("expires_at", "past"), ("expires_at", "too_far"), (None, "limit")},
     "GET /tasks/": {("cursor", "invalid")},
     "GET /tasks/trash/": {("cursor", "invalid")},
     "GET /tasks/changes/": {("sync_token", "invalid")},

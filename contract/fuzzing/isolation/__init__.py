@@ -3,9 +3,13 @@ and each answer must be what the contract's matrix says.
 
 - `matrix`: the contract's matrix (each operation's `x-permission`, the role x permission table in
   info.description) and the subjects: the editor (E), the viewer (V), three non-members (B never
-  invited, R removed, I invited and never accepted; sharing.py sets them up) and anonymous.
-  `make test` replays each request as 2 of them in turn per operation (FUZZ_SUBJECTS_PER_REQUEST
-  sets how many); `make fuzz` as all six.
+  invited, R removed, I invited and never accepted; sharing.py sets them up), anonymous, and
+  four with personal access tokens (auth.TokenHolder; one token per user and scope set): the
+  editor's with every scope and the viewer's with every read scope, judged by their role as
+  for a login; the non-member's (B), a missing id's answer; and T's with every scope but those
+  the operation takes, the 403 of insufficient_scope naming the narrowest that would do, on
+  every operation. `make test` replays each request as 2 of them in turn per operation
+  (FUZZ_SUBJECTS_PER_REQUEST sets how many); `make fuzz` as all ten.
 - `targets`: the objects a replay names, made afresh in the shared project (or a clone of it):
   the generated request keeps its shape, its ids become real ones, or missing ones.
 - `judge`: the rules, apart from any request. For an operation needing a permission: a holder

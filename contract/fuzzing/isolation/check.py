@@ -12,7 +12,7 @@ from typing import Any
 import schemathesis
 
 from contract.fuzzing import generation, ledger, run, sharing
-from contract.fuzzing.auth import Account, account
+from contract.fuzzing.auth import Account, TokenHolder, account
 from contract.fuzzing.fixtures import (
     Snapshot,
     new_invitation,
@@ -31,6 +31,8 @@ from contract.fuzzing.isolation.matrix import (
     Subject,
     holders_of,
     permission_of,
+    scopes_of,
+    token_alternatives,
 )
 from contract.fuzzing.isolation.replay import Answer, missing, replay_as
 from contract.fuzzing.run import lock, record
@@ -77,8 +79,13 @@ def follows_the_matrix(
         record(f"matrix.{label}.checked")
         for subject in sample(label):
             record(f"matrix.{label}.{subject.name}")
-            who = account(subject.label, base_url) if subject.label else None
-            if who is None:
+            who = _credentials(subject, case.operation, base_url)
+            scopes = scopes_of(subject, case.operation)
+            if scopes is not None and not any(
+                alternative <= scopes for alternative in token_alternatives(case.operation)
+            ):
+                failure = _scope_refused(case, subject, who, base_url)
+            elif who is None:
                 # Ids that name nothing, so the URL is one the API serves whatever was generated.
                 names = targets.ID_PARAMETER.findall(case.operation.path)
                 anywhere = {name: missing(0) for name in names}
@@ -92,6 +99,40 @@ def follows_the_matrix(
                 failures.append(f"{label} replayed: {failure}")
     if failures:
         raise AssertionError("\n\n".join(failures))
+
+
+def _credentials(subject: Subject, operation, base_url: str) -> Account | TokenHolder | None:
+    """Who the subject is on the wire: their login, one of their tokens, or nobody."""
+    if subject.label is None:
+        return None
+    user = account(subject.label, base_url)
+    scopes = scopes_of(subject, operation)
+    return user if scopes is None else TokenHolder(user, scopes)
+
+
+def _scope_refused(case, subject: Subject, who, base_url: str) -> str | None:
+    """A token without a scope the operation takes: the 403 of insufficient_scope naming the
+    narrowest scope that would do (or `session` where no token may call it), before anything
+    else about the request is looked at, so whatever ids it names (these name nothing)."""
+    record("matrix.scope-refused", f"matrix.{case.operation.label}.scope-refused")
+    names = targets.ID_PARAMETER.findall(case.operation.path)
+    answer = replay_as(case, who, base_url, path_parameters={name: missing(0) for name in names})
+    alternatives = token_alternatives(case.operation)
+    needed = min(alternatives[0]) if alternatives else None
+    problem = answer.problem()
+    challenge = answer.headers.get("www-authenticate", "")
+    if (
+        answer.status == 403
+        and 'error="insufficient_scope"' in challenge
+        and problem.get("type") == "/problems/permission-denied"
+        and problem.get("permission") == (needed or "session")
+        and problem.get("scope") == needed
+    ):
+        return None
+    return (
+        f"The {subject.name} (scopes {sorted(who.scopes)}) got {answer.status}, not the 403 of "
+        f"insufficient_scope naming {needed or 'session'}.\n  {answer.describe()}"
+    )
 
 
 def _note_moved_subtree(case, response: schemathesis.Response, base_url: str) -> None:
@@ -265,6 +306,15 @@ class OwnersFeed:
 owners_feed = OwnersFeed()
 
 
+def _sends_json(case) -> bool:
+    """Whether the server reads the case's body: a JSON media type, as sent (a header the case
+    carries wins over the media type it was generated for)."""
+    headers = {name.lower(): value for name, value in (case.headers or {}).items()}
+    sent = headers.get("content-type", case.media_type) or "application/json"
+    media_type = str(sent).split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 def _in_a_project(
     case, subject: Subject, who: Account, permission: str, base_url: str
 ) -> str | None:
@@ -286,10 +336,11 @@ def _in_a_project(
     judged = rules.judge_bulk if label == targets.BULK else rules.judge
     try:
         real = target.request(case, missing_ids=False, holder=stance == "holder")
-        if not target.names_a_project(real):
+        if not target.names_a_project(real, body_is_read=_sends_json(case)):
             # A create whose body is no object names no project (it is the caller's own
             # Inbox), nor does a batch the server cannot read (a 400 for everyone, the owner's
-            # check `negative_data_rejection`).
+            # check `negative_data_rejection`), nor a body sent as another media type (a 415
+            # for everyone: the server reads no project from it).
             record(f"matrix.{label}.names-no-project")
             return None
         answer = replay_as(case, who, base_url, **real)

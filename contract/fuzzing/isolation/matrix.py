@@ -37,7 +37,12 @@ def table(description: str) -> dict[str, frozenset[str]]:
         raise AssertionError("the contract's description has no role x permission table")
     columns = [cell.strip() for cell in header.strip().strip("|").split("|")]
     holders: dict[str, frozenset[str]] = {}
-    for line in description.splitlines():
+    lines = description.splitlines()
+    start = lines.index(header)
+    # The table's own rows only: it ends at the first line that is not one (the description
+    # has other tables, the access-token scopes among them).
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip().startswith("|")), None)
+    for line in lines[start:end]:
         row = _ROW.match(line)
         if row is None:
             continue
@@ -62,6 +67,10 @@ class Subject:
     name: str
     label: str | None  # the run's account (sharing.py); None: no token at all
     role: str | None  # their role in every project A shares; None: not a member
+    # None: they log in (a JWT). Else one of their personal access tokens: with every scope
+    # ("all"), every read scope ("read"), or every scope but those the operation takes
+    # ("lacking", refused with insufficient_scope wherever it goes).
+    scopes: str | None = None
 
     @property
     def anonymous(self) -> bool:
@@ -83,4 +92,51 @@ NON_MEMBER = Subject("non-member", "B", None)
 REMOVED = Subject("removed", "R", None)
 INVITED = Subject("invited", "I", None)
 ANONYMOUS = Subject("anonymous", None, None)
-SUBJECTS = (EDITOR, VIEWER, NON_MEMBER, REMOVED, INVITED, ANONYMOUS)
+# Tokens: a token acts as its user, so the role decides as for a login (the narrower wins);
+# a scope the token lacks is refused before anything else.
+EDITOR_TOKEN = Subject("editor's token", "E", "editor", "all")
+VIEWER_READ_TOKEN = Subject("viewer's read token", "V", "viewer", "read")
+NON_MEMBER_TOKEN = Subject("non-member's token", "B", None, "all")
+SCOPED_OUT = Subject("token without the scope", "T", None, "lacking")
+SUBJECTS = (
+    EDITOR,
+    VIEWER,
+    NON_MEMBER,
+    REMOVED,
+    INVITED,
+    ANONYMOUS,
+    EDITOR_TOKEN,
+    VIEWER_READ_TOKEN,
+    NON_MEMBER_TOKEN,
+    SCOPED_OUT,
+)
+TOKEN_SCHEME = "accessToken"
+
+
+def token_alternatives(operation: Any) -> list[frozenset[str]]:
+    """The scope sets any one of which lets a token call the operation (its `security`)."""
+    raw = operation.schema.raw_schema
+    definition = raw["paths"][operation.path][operation.method.lower()]
+    requirements = definition.get("security", raw.get("security")) or []
+    return [
+        frozenset(requirement[TOKEN_SCHEME])
+        for requirement in requirements
+        if list(requirement) == [TOKEN_SCHEME]
+    ]
+
+
+def all_scopes(operation: Any) -> frozenset[str]:
+    return frozenset(operation.schema.raw_schema["components"]["schemas"]["Scope"]["enum"])
+
+
+def scopes_of(subject: Subject, operation: Any) -> frozenset[str] | None:
+    """The scopes of the subject's token for this operation; None for a login."""
+    everything = all_scopes(operation)
+    if subject.scopes is None:
+        return None
+    if subject.scopes == "all":
+        return everything
+    if subject.scopes == "read":
+        return frozenset(scope for scope in everything if scope.endswith(":read"))
+    taken = {scope for scopes in token_alternatives(operation) for scope in scopes}
+    return everything - taken

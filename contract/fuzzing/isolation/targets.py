@@ -14,6 +14,7 @@ that names nothing: what a non-member's answer must equal.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -96,15 +97,17 @@ class Target:
             out["body"] = {**case.body, "user_id": self.shared.users["E"]}
         return out
 
-    def names_a_project(self, request: dict[str, Any]) -> bool:
+    def names_a_project(self, request: dict[str, Any], *, body_is_read: bool = True) -> bool:
         """Whether `request` (from `request`) names an object of the project: in the path, in
-        a readable bulk write, or as the `project_id` of its query or body."""
+        a readable bulk write, or as the `project_id` of its query or of a body the server
+        reads (JSON)."""
+        parts = ("query", "body") if body_is_read else ("query",)
         return (
             bool(self.path)
             or "task" in self.ids
             or any(
                 isinstance(request.get(part), dict) and is_id(request[part].get("project_id"))
-                for part in ("query", "body")
+                for part in parts
             )
         )
 
@@ -161,6 +164,14 @@ class Target:
 _spare: dict[tuple[int, bool], list[tuple[int, str | None]]] = defaultdict(list)
 
 
+def _project_of(snapshot: Snapshot) -> Any:
+    try:
+        body = json.loads(snapshot.content)
+    except ValueError:
+        return None
+    return body.get("project_id") if isinstance(body, dict) else None
+
+
 def _task_target(shared: Shared, base_url: str, *, trashed: bool) -> Target:
     owner, key = account(OWNER, base_url), (shared.id, trashed)
     trash = shared.id if trashed else None
@@ -168,7 +179,10 @@ def _task_target(shared: Shared, base_url: str, *, trashed: bool) -> Target:
     while _spare[key] and before is None:
         task_id, etag = _spare[key].pop()
         before = read_back_task(owner, task_id, trashed_in=trash, etag=etag)
-        if before.status != 200:
+        # Still A's to read is not enough: A's own requests may have moved it out of the
+        # project (a stateful link hands on the ids a list showed), where the subjects do not
+        # see it.
+        if before.status != 200 or _project_of(before) != shared.id:
             before = None
     if before is None:
         task_id, before = new_task(owner, shared.id, trashed=trashed)
