@@ -14,6 +14,9 @@ def _fresh_cache() -> None:
     # Rate-limit counters and token versions live in the cache, which outlives a test's
     # database rollback (and SQLite then hands the same user ids out again).
     cache.clear()
+    from taskapi.access_tokens import lookup
+
+    lookup._local.clear()  # each process's own copies of token entries (lookup.py)
 
 
 @pytest.fixture
