@@ -22,6 +22,7 @@ ROLES = ("owner", "editor", "viewer")
 NOT_IN_THE_MATRIX = ("authenticated", "public")
 TABLE_HEADER = ["Permission", "owner", "editor", "viewer", "Operations"]
 PERMISSION_DENIED = {"$ref": "#/components/responses/PermissionDenied"}
+TOKEN_REFUSED = {"$ref": "#/components/responses/TokenRefused"}
 NOT_FOUND = {"$ref": "#/components/responses/NotFound"}
 # Operations whose refusal by role is not the operation's own 403 (none today: taskBulk
 # authorizes each sub-operation on its own, and a refusal is the whole call's 403).
@@ -138,18 +139,19 @@ def refused_whole(operation_id: str, permission: str | None) -> bool:
 
 
 def test_a_403_is_documented_exactly_where_a_members_role_can_lack_the_permission():
+    # Elsewhere, every operation that needs a login answers an access token without the scope
+    # with the same problem (TokenRefused: its `scope` says which); a public one never a 403.
     wrong = []
     for operation_id, label, definition, _ in operations():
         documented = definition["responses"].get("403")
         if refused_whole(operation_id, definition.get("x-permission")):
-            if documented != PERMISSION_DENIED:
-                wrong.append(
-                    f"{label} ({operation_id}) needs 403 -> PermissionDenied, has {documented}"
-                )
-        elif documented is not None:
-            wrong.append(
-                f"{label} ({operation_id}) can never answer 403 but documents {documented}"
-            )
+            expected = PERMISSION_DENIED
+        elif definition.get("x-permission") != "public":
+            expected = TOKEN_REFUSED
+        else:
+            expected = None
+        if documented != expected:
+            wrong.append(f"{label} ({operation_id}) needs 403 -> {expected}, has {documented}")
 
     assert not wrong, "\n".join(wrong)
 
@@ -165,9 +167,13 @@ def test_the_permission_denied_problem_names_the_permission_and_its_examples_are
     assert narrowed["properties"]["status"]["enum"] == [403]
     assert "permission" in narrowed["required"]
     assert narrowed["properties"]["permission"]["type"] == "string"
+    scopes = set(contract()["components"]["schemas"]["Scope"]["enum"])
     for example in media["examples"].values():
         body = resolve(example)["value"]
-        assert body["permission"] in refusable, body
+        if "scope" in body:  # an access token without the scope: `permission` names it too
+            assert body["permission"] == body["scope"] and body["scope"] in scopes, body
+        else:
+            assert body["permission"] in refusable, body
         assert body["permission"] in body["detail"], body
 
 
