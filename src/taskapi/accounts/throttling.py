@@ -115,13 +115,12 @@ class ClientAddressRateThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         scope = getattr(view, "throttle_scope", view.__class__.__name__)
-        state = window_hit(
-            key=f"ratelimit:{scope}:{client_address(request)}", rate=settings.AUTH_RATE_LIMIT
-        )
-        if state is None:
+        key = f"ratelimit:{scope}:{client_address(request)}"
+        states = windows_hit(windows=[(key, settings.AUTH_RATE_LIMIT)])
+        if states is None:
             # Fail open: an unreachable cache should not lock everyone out of logging in.
             return True
-        self.state = state
+        state = self.state = states[0]
         setattr(request._request, _STATE, self.state)
         return not state.exceeded
 
