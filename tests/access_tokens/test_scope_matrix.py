@@ -79,7 +79,7 @@ def test_each_single_scope_and_all_scopes_get_what_the_contract_lists(
 
 @pytest.mark.parametrize(("method", "url", "alternatives"), OPERATIONS)
 def test_an_expired_or_revoked_token_is_refused_everywhere_as_invalid(
-    user, method, url, alternatives, django_capture_on_commit_callbacks
+    user, api_client, method, url, alternatives, django_capture_on_commit_callbacks
 ):
     expired = make_token(user)
     PersonalAccessToken.objects.filter(user=user).update(
@@ -89,7 +89,7 @@ def test_an_expired_or_revoked_token_is_refused_everywhere_as_invalid(
     client_with(revoked).get("/auth/me/")  # cached while live
     token_id = PersonalAccessToken.objects.get(user=user, expires_at__gt=timezone.now()).pk
     with django_capture_on_commit_callbacks(execute=True):  # as the server's commit does
-        assert _jwt_client(user).delete(f"/auth/tokens/{token_id}/").status_code == 204
+        assert api_client.delete(f"/auth/tokens/{token_id}/").status_code == 204
 
     for text in (expired, revoked):
         response = _send(client_with(text), method, url)
@@ -115,16 +115,6 @@ def test_every_operation_a_token_may_call_holds_it_to_its_rate_limit(
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
     assert response.json()["type"] == "/problems/rate-limited"
-
-
-def _jwt_client(user):
-    from rest_framework.test import APIClient
-
-    from tests.conftest import token_pair_for
-
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_for(user).access}")
-    return api
 
 
 def test_the_matrix_covers_every_scope_and_every_operation_that_needs_a_login():

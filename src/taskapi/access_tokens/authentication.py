@@ -7,7 +7,7 @@ import time
 from rest_framework.request import Request
 
 from taskapi.access_tokens.lookup import TokenEntry, token_entry_get
-from taskapi.access_tokens.secrets import looks_like_one, parse, secret_matches
+from taskapi.access_tokens.secrets import PREFIX, looks_like_one, parse, secret_matches
 from taskapi.access_tokens.usage import token_used
 from taskapi.accounts.authentication import (
     EXPIRED,
@@ -19,7 +19,10 @@ from taskapi.accounts.authentication import (
 
 class BearerAuthentication(AccessTokenAuthentication):
     def authenticate(self, request: Request) -> tuple[TokenUser, object] | None:
-        parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if PREFIX not in header:  # a JWT, or nothing: the accounts path, untouched
+            return super().authenticate(request)
+        parts = header.split()
         if len(parts) != 2 or parts[0].lower() != "bearer" or not looks_like_one(parts[1]):
             return super().authenticate(request)
         return self._personal(request, parts[1])

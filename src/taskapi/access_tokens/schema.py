@@ -15,12 +15,15 @@ from taskapi.access_tokens.serializers import (
     TokenOut,
     TokenWithSecretOut,
 )
+from taskapi.core.errors import PROBLEM_CONTENT_TYPE
 from taskapi.core.schema import (
     NO_BODY,
     PERMISSION_DENIED,
+    RATE_LIMITED,
     REQUEST_ID,
     json_response,
     problem_responses,
+    problem_schema,
 )
 
 JWT_SCHEME = "bearerAuth"
@@ -47,24 +50,22 @@ class BearerScheme(OpenApiAuthenticationExtension):
 def token_refusals(result: dict[str, Any], **_: Any) -> dict[str, Any]:
     """Postprocessing hook: every operation that takes a login can refuse a token (403), and
     every one a token may call can hold it to its rate limit (429)."""
-    extra = {
-        **problem_responses(403, status_403=PERMISSION_DENIED),
-        **problem_responses(429),
-    }
+    refused = {"403": PERMISSION_DENIED, "429": problem_schema(429, RATE_LIMITED)}
     for item in result.get("paths", {}).values():
         for operation in item.values():
-            security = operation.get("security") or []
-            if not any(JWT_SCHEME in requirement for requirement in security):
+            schemes = {
+                name for requirement in operation.get("security") or [] for name in requirement
+            }
+            if JWT_SCHEME not in schemes:
                 continue
-            statuses = ["403"]
-            if any(SCHEME in requirement for requirement in security):
-                statuses.append("429")
-            for (status, media_type), response in extra.items():
-                if str(status) in statuses and str(status) not in operation["responses"]:
-                    operation["responses"][str(status)] = {
+            for status in ("403", "429") if SCHEME in schemes else ("403",):
+                operation["responses"].setdefault(
+                    status,
+                    {
                         "description": "",
-                        "content": {media_type: {"schema": response.response}},
-                    }
+                        "content": {PROBLEM_CONTENT_TYPE: {"schema": refused[status]}},
+                    },
+                )
     return result
 
 

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-from django.conf import settings
 from rest_framework.permissions import BasePermission
 
 from taskapi.access_tokens.errors import InsufficientScope
+from taskapi.core.contract import contract_document
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -76,8 +74,7 @@ class ScopeTable:
 @cache
 def scope_table() -> ScopeTable:
     """The contract's table, parsed once per process (at its first token request)."""
-    with Path(settings.CONTRACT_PATH).open("rb") as handle:
-        operations = by_route(yaml.safe_load(handle))
+    operations = by_route(contract_document())
     return ScopeTable(operations, frozenset(name for _, name in operations))
 
 

@@ -1,7 +1,8 @@
-"""Fixed-window rate limits for register and login, counted in Django's cache.
+"""Fixed-window rate limits, counted in Django's cache: register and login per client address
+here, personal access tokens in taskapi.access_tokens.throttling (both through windows_hit).
 
-With REDIS_URL set the counters are shared by every process; cache.add + cache.incr are atomic
-there, so concurrent requests cannot both take the last slot.
+With REDIS_URL set the counters are shared by every process; SET NX and INCR are atomic there,
+so concurrent requests cannot both take the last slot.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -46,56 +48,41 @@ class RateLimitState:
 _STATE = "_rate_limit_state"
 
 
-def window_hit(*, key: str, rate: str) -> RateLimitState | None:
-    """Count one request under `key` in the current fixed window of `rate`; None when the cache
-    is unavailable (callers fail open)."""
-    limit, period = parse_rate(rate)
-    now = time.time()
-    window = int(now // period)
-    key = f"{key}:{window}"
+def _count_with_cache_api(backend: BaseCache, key: str, period: int) -> int:
+    backend.add(key, 0, period + 1)
     try:
-        cache.add(key, 0, period + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, period + 1)
-            count = 1
-    except Exception:
-        logger.warning("rate limit cache unavailable", exc_info=True)
-        return None
-    return RateLimitState(
-        limit=limit,
-        remaining=max(0, limit - count),
-        reset=max(1, math.ceil((window + 1) * period - now)),
-        exceeded=count > limit,
-    )
+        return backend.incr(key)
+    except ValueError:  # expired between add and incr
+        backend.add(key, 1, period + 1)
+        return 1
 
 
 def windows_hit(*, windows: list[tuple[str, str]]) -> list[RateLimitState] | None:
-    """window_hit for several (key, rate) windows at once; None when the cache is unavailable.
+    """Count one request under each `key` in the current fixed window of its `rate`; None when
+    the cache is unavailable (callers fail open).
 
     With Redis, one pipelined round trip counts them all (SET NX EX, then INCR, per window):
     Django's cache.add and cache.incr take three round trips a window (incr asks EXISTS first),
     which made a request with an access token cost 1.39x one with a JWT (bench/README.md).
-    Without Redis (one process, its memory cache), each window is counted as window_hit does.
+    Without Redis (one process, its memory cache), each window is counted through the cache API.
     """
     backend = caches["default"]  # the backend itself: `cache` is a proxy to it
-    if not isinstance(backend, RedisCache):
-        states = [window_hit(key=key, rate=rate) for key, rate in windows]
-        counted = [state for state in states if state is not None]
-        return counted if len(counted) == len(states) else None
     now = time.time()
     plans = []
     for key, rate in windows:
         limit, period = parse_rate(rate)
         window = int(now // period)
-        plans.append((backend.make_and_validate_key(f"{key}:{window}"), limit, period, window))
+        plans.append((f"{key}:{window}", limit, period, window))
     try:
-        pipeline = backend._cache.get_client(write=True).pipeline(transaction=False)
-        for full_key, _, period, _ in plans:
-            pipeline.set(full_key, 0, ex=period + 1, nx=True)
-            pipeline.incr(full_key)
-        counts = pipeline.execute()[1::2]
+        if isinstance(backend, RedisCache):
+            pipeline = backend._cache.get_client(write=True).pipeline(transaction=False)
+            for key, _, period, _ in plans:
+                full_key = backend.make_and_validate_key(key)
+                pipeline.set(full_key, 0, ex=period + 1, nx=True)
+                pipeline.incr(full_key)
+            counts = pipeline.execute()[1::2]
+        else:
+            counts = [_count_with_cache_api(backend, key, period) for key, _, period, _ in plans]
     except Exception:
         logger.warning("rate limit cache unavailable", exc_info=True)
         return None
