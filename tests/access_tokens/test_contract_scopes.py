@@ -81,3 +81,12 @@ def test_a_write_scope_also_reads_its_resource():
             resource, _, access = scope.partition(":")
             if access == "read" and f"{resource}:write" in {s.value for s in Scope}:
                 assert f"{resource}:write" in alternatives, name
+
+
+def test_a_tokens_name_is_constrained_like_every_other_name():
+    # Schemathesis (seed 303735147): a name of "\u0000" passed the contract and was refused
+    # with null_characters_not_allowed, as every name, title and label is.
+    schemas = _contract()["components"]["schemas"]
+    name = schemas["AccessTokenCreate"]["properties"]["name"]
+
+    assert name["pattern"] == schemas["ProjectName"]["pattern"] == schemas["LabelName"]["pattern"]
